@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Eddy needs from Debian 12's packages (only what is missing), then configures and builds it
+# (Release, Ninja, ccache) into build/. Safe to run again: a second run installs nothing and rebuilds only
+# what changed. Used by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Why each package is here: see README.md, "Dependencies".
+PACKAGES=(
+  g++ cmake ninja-build ccache pkg-config
+  libabsl-dev libprotobuf-dev protobuf-compiler librocksdb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
+  libsimdjson-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_TYPE=${EDDY_BUILD_TYPE:-Release}
+if [ ! -f build/build.ninja ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+fi
+cmake --build build -j "$(nproc)"
