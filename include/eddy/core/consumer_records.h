@@ -1,0 +1,107 @@
+// ConsumerRecords: what Consumer::Poll returns: whole record batches of one or more partitions, and the
+// memory they live in. Records are decoded as they are iterated, as RecordViews into that memory, so
+// reading a record costs no allocation and no copy.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "eddy/core/record.h"
+#include "eddy/core/record_batch.h"
+
+namespace eddy {
+
+// Owns the fetched bytes; RecordViews obtained from it are valid until it is cleared, refilled by the next
+// Poll into it, or destroyed. Movable, not copyable. Thread-compatible.
+class ConsumerRecords {
+ public:
+  // Per partition: the range of offsets returned.
+  struct PartitionRange {
+    TopicPartition tp;
+    int64_t first_offset = -1;  // offset of the first record returned
+    int64_t next_offset = -1;   // position after this poll
+  };
+
+  ConsumerRecords() = default;
+  ConsumerRecords(ConsumerRecords&&) = default;
+  ConsumerRecords& operator=(ConsumerRecords&&) = default;
+
+  bool empty() const { return count_ == 0; }
+  // Number of records, counted from the batch headers.
+  int64_t count() const { return count_; }
+  const std::vector<PartitionRange>& partitions() const { return partitions_; }
+
+  // ForEach calls fn(const RecordView&) for every record, partition by partition in offset order. Returns
+  // kDataLoss if a record is malformed (its batch's CRC was valid, so only a broken producer writes such).
+  template <typename Fn>
+  absl::Status ForEach(Fn&& fn) const {
+    RecordView r;
+    for (const Chunk& c : chunks_) {
+      RecordIterator it = c.it;
+      while (it.Next(&r)) {
+        if (r.offset() < c.skip_before) continue;
+        fn(static_cast<const RecordView&>(r));
+      }
+      if (!it.status().ok()) return it.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // Range-for support. A malformed record ends the iteration early and sets status().
+  class Iterator {
+   public:
+    const RecordView& operator*() const { return current_; }
+    const RecordView* operator->() const { return &current_; }
+    Iterator& operator++() {
+      Advance();
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return owner_ == o.owner_ && chunk_ == o.chunk_; }
+
+   private:
+    friend class ConsumerRecords;
+    Iterator(const ConsumerRecords* owner, size_t chunk);
+    void Advance();
+    const ConsumerRecords* owner_;
+    size_t chunk_;
+    RecordIterator it_;
+    RecordView current_;
+  };
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, chunks_.size()); }
+  // The first malformed-record error met by range-for iteration, or OK.
+  const absl::Status& status() const { return status_; }
+
+  // --- For Consumer implementations. ---
+  // Clear forgets the records but keeps buffer capacity for the next fill.
+  void Clear();
+  // NewBuffer returns an empty buffer owned by this object, to fetch bytes into; it stays at its address
+  // until Clear.
+  std::string* NewBuffer();
+  // AddBatches registers the whole batches in `data` (inside a buffer from NewBuffer) read from `tp`,
+  // skipping records with offsets below `skip_before` (a fetch may start inside a batch). Decompresses
+  // compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Returns the offset
+  // after the last record added (or skip_before if none). kDataLoss for a corrupt batch.
+  absl::StatusOr<int64_t> AddBatches(const TopicPartition& tp, absl::string_view data, int64_t skip_before,
+                                     bool verify_crc);
+
+ private:
+  struct Chunk {
+    RecordIterator it;    // positioned at the batch's first record
+    int64_t skip_before;  // records below this offset are not returned
+  };
+  std::vector<std::unique_ptr<std::string>> buffers_;  // unique_ptr: addresses survive vector growth
+  size_t buffers_used_ = 0;
+  std::vector<std::unique_ptr<std::string>> decompressed_;
+  size_t decompressed_used_ = 0;
+  std::vector<Chunk> chunks_;
+  std::vector<PartitionRange> partitions_;
+  int64_t count_ = 0;
+  mutable absl::Status status_;
+};
+
+}  // namespace eddy
