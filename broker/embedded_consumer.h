@@ -1,0 +1,86 @@
+// EmbeddedConsumer: the Consumer of the embedded broker. Poll reads whole batches straight from the
+// partition logs into the caller's ConsumerRecords (one pread per partition, no per-record work beyond
+// the CRC check), long-polls on the broker's append notifier when there is nothing new, and drives group
+// membership (GroupMember) when subscribed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "eddy/core/consumer.h"
+
+namespace eddy::broker {
+
+class BrokerImpl;
+class GroupMember;
+class PartitionLog;
+
+// Thread-compatible (see Consumer). Created by BrokerImpl, which must outlive it.
+class EmbeddedConsumer final : public Consumer {
+ public:
+  EmbeddedConsumer(BrokerImpl* broker, const ConsumerConfig& config);
+  ~EmbeddedConsumer() override;
+
+  absl::Status Subscribe(std::vector<std::string> topics, RebalanceListener* listener) override;
+  absl::Status Assign(std::vector<TopicPartition> partitions) override;
+  absl::Status Unsubscribe() override;
+  std::vector<TopicPartition> Assignment() const override;
+  absl::Status Poll(absl::Duration timeout, ConsumerRecords* records) override;
+  using Consumer::Poll;
+  absl::Status Seek(const TopicPartition& tp, int64_t offset) override;
+  absl::Status SeekToBeginning(const std::vector<TopicPartition>& partitions) override;
+  absl::Status SeekToEnd(const std::vector<TopicPartition>& partitions) override;
+  absl::StatusOr<int64_t> Position(const TopicPartition& tp) override;
+  absl::Status CommitSync(absl::Duration timeout) override;
+  absl::Status CommitSync(const std::vector<TopicPartitionOffset>& offsets, absl::Duration timeout) override;
+  void CommitAsync(CommitCallback callback) override;
+  absl::StatusOr<std::optional<int64_t>> Committed(const TopicPartition& tp) override;
+  absl::Status Close() override;
+
+ private:
+  enum class Mode { kNone, kSubscribed, kAssigned };
+  struct Assigned {
+    TopicPartition tp;
+    std::shared_ptr<PartitionLog> log;
+    int64_t position = -1;  // -1: to be resolved from the committed offset or auto.offset.reset
+  };
+
+  absl::Status SetAssignment(const std::vector<TopicPartition>& partitions);
+  Assigned* Find(const TopicPartition& tp);
+  absl::Status ResolvePositions();
+  absl::Status ResetPosition(Assigned& a);
+  absl::Status FetchOnce(ConsumerRecords* records);
+  absl::Status DriveMembership(absl::Time deadline);
+  std::vector<TopicPartitionOffset> CurrentPositions() const;
+  // Starts a commit; `done` runs exactly once, on any thread.
+  void StartCommit(const std::vector<TopicPartitionOffset>& offsets, CommitCallback done);
+  absl::Status WaitCommit(const std::vector<TopicPartitionOffset>& offsets, absl::Duration timeout);
+  void RunCompletedCallbacks();
+  absl::Status MaybeAutoCommit();
+
+  BrokerImpl* const broker_;
+  const ConsumerConfig config_;
+  Mode mode_ = Mode::kNone;
+  std::vector<std::string> topics_;
+  RebalanceListener* listener_ = nullptr;
+  std::unique_ptr<GroupMember> member_;
+  std::vector<Assigned> assigned_;
+  size_t next_fetch_ = 0;  // round-robin start, so one busy partition cannot starve the others
+  int64_t next_auto_commit_ms_ = 0;
+  bool closed_ = false;
+
+  // CommitAsync callbacks completed on other threads, run by the next Poll (as Kafka's consumer does).
+  struct Completed {
+    CommitCallback callback;
+    absl::Status status;
+  };
+  absl::Mutex completed_mu_;
+  std::deque<Completed> completed_ ABSL_GUARDED_BY(completed_mu_);
+  int pending_async_ ABSL_GUARDED_BY(completed_mu_) = 0;
+};
+
+}  // namespace eddy::broker

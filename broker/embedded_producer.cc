@@ -1,0 +1,275 @@
+#include "broker/embedded_producer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "broker/broker_impl.h"
+#include "broker/log_manager.h"
+#include "broker/partition_log.h"
+#include "eddy/core/partitioner.h"
+#include "eddy/core/status.h"
+
+namespace eddy::broker {
+namespace {
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// Upper bound of a record's encoded size: fields plus worst-case varints.
+int64_t RecordBytes(const ProducerRecord& r) {
+  int64_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const HeaderRef& h : r.headers) n += 10 + h.key.size() + (h.value ? h.value->size() : 0);
+  return n;
+}
+
+}  // namespace
+
+EmbeddedProducer::EmbeddedProducer(BrokerImpl* broker, const ProducerConfig& config)
+    : broker_(broker), config_(config) {
+  sender_ = std::thread([this] { SenderLoop(); });
+}
+
+EmbeddedProducer::~EmbeddedProducer() { (void)Close(absl::InfiniteDuration()); }
+
+absl::StatusOr<EmbeddedProducer::TopicState*> EmbeddedProducer::Topic(absl::string_view name) {
+  const uint64_t version = broker_->metadata_version();
+  auto it = topics_.find(name);
+  if (it != topics_.end() && it->second.metadata_version == version) return &it->second;
+  absl::StatusOr<int32_t> count = broker_->PartitionCount(name);
+  if (!count.ok()) {
+    if (it != topics_.end()) {
+      // The topic was deleted: seal what is open so its records fail through their callbacks.
+      for (PartitionState& p : it->second.partitions) Seal(p);
+      for (PartitionState& p : it->second.partitions) p.log.reset();
+    }
+    return count.status();
+  }
+  TopicState& t = it != topics_.end() ? it->second : topics_[std::string(name)];
+  if (static_cast<int32_t>(t.partitions.size()) != *count) t.partitions.resize(*count);
+  for (PartitionState& p : t.partitions) p.log.reset();  // re-resolved lazily: the topic may be new
+  t.metadata_version = version;
+  return &t;
+}
+
+int32_t EmbeddedProducer::ChooseStickyPartition(TopicState& t, int32_t avoid) {
+  const int32_t n = static_cast<int32_t>(t.partitions.size());
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  int32_t p = static_cast<int32_t>(rng_ % static_cast<uint64_t>(n));
+  if (n > 1 && p == avoid) p = (p + 1) % n;
+  return p;
+}
+
+absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallback callback) {
+  const int64_t bytes = RecordBytes(record);
+  if (bytes - 32 > config_.max_request_size) {
+    return absl::InvalidArgumentError(absl::StrCat("record of ", bytes - 32, " bytes for topic ", record.topic,
+                                                   " exceeds max.request.size ", config_.max_request_size));
+  }
+  const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("producer is closed");
+  EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(record.topic));
+  const int32_t n = static_cast<int32_t>(t->partitions.size());
+  int32_t partition = record.partition;
+  if (partition >= n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic ", record.topic, " has ", n, " partitions, no partition ", partition));
+  }
+  if (partition < 0) {
+    if (record.key.has_value()) {
+      partition = KeyPartition(*record.key, n);
+    } else {
+      if (t->sticky < 0) t->sticky = ChooseStickyPartition(*t, -1);
+      partition = t->sticky;
+    }
+  }
+  PartitionState& p = t->partitions[partition];
+  if (p.open != nullptr && p.open->builder.size_estimate() + bytes > static_cast<size_t>(config_.batch_size)) {
+    Seal(p);
+    if (!record.key.has_value() && record.partition < 0) {
+      // Sticky partitioning: a full batch moves null-key records to another partition (Kafka's rule).
+      t->sticky = ChooseStickyPartition(*t, partition);
+    }
+  }
+  if (buffered_bytes_ + bytes > config_.buffer_memory && unacked_batches_ > 0) {
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_block_ms);
+    while (buffered_bytes_ + bytes > config_.buffer_memory && unacked_batches_ > 0 && !closed_) {
+      sender_cv_.Signal();
+      if (done_cv_.WaitWithDeadline(&mu_, deadline)) {
+        return absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
+                                                         " bytes) full for max.block.ms ", config_.max_block_ms));
+      }
+    }
+    if (closed_) return absl::FailedPreconditionError("producer is closed");
+  }
+  if (p.open == nullptr) {
+    if (p.log == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(p.log, broker_->GetLog(record.topic, partition));
+    }
+    if (!pool_.empty()) {
+      p.open = std::move(pool_.back());
+      pool_.pop_back();
+    } else {
+      p.open = std::make_unique<Batch>(config_.compression);
+    }
+    p.open->builder.Reset();
+    p.open->log = p.log;
+    p.open->partition = partition;
+    p.open->bytes = 0;
+    p.open->deadline_ms = NowMs() + config_.linger_ms;
+    ++open_batches_;
+    if (p.open->deadline_ms < earliest_deadline_ms_) {
+      earliest_deadline_ms_ = p.open->deadline_ms;
+      sender_cv_.Signal();
+    }
+  }
+  Batch& b = *p.open;
+  if (callback != nullptr) b.callbacks.push_back(Callback{b.builder.record_count(), timestamp, std::move(callback)});
+  b.builder.Append(timestamp, record.key, record.value, record.headers);
+  b.bytes += bytes;
+  buffered_bytes_ += bytes;
+  if (b.builder.size_estimate() >= static_cast<size_t>(config_.batch_size)) Seal(p);
+  return absl::OkStatus();
+}
+
+void EmbeddedProducer::Seal(PartitionState& p) {
+  if (p.open == nullptr) return;
+  --open_batches_;
+  ++unacked_batches_;
+  ready_.push_back(std::move(p.open));
+  if (ready_.size() == 1) sender_cv_.Signal();
+}
+
+void EmbeddedProducer::SealExpired(int64_t now_ms, bool all) {
+  int64_t earliest = INT64_MAX;
+  for (auto& [name, t] : topics_) {
+    for (PartitionState& p : t.partitions) {
+      if (p.open == nullptr) continue;
+      if (all || p.open->deadline_ms <= now_ms) {
+        Seal(p);
+      } else {
+        earliest = std::min(earliest, p.open->deadline_ms);
+      }
+    }
+  }
+  earliest_deadline_ms_ = earliest;
+}
+
+void EmbeddedProducer::SenderLoop() {
+  std::vector<std::unique_ptr<Batch>> work;
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    const int64_t now = NowMs();
+    if (stop_ || earliest_deadline_ms_ <= now) SealExpired(now, stop_);
+    if (ready_.empty()) {
+      if (stop_ && open_batches_ == 0) break;
+      if (earliest_deadline_ms_ == INT64_MAX) {
+        sender_cv_.Wait(&mu_);
+      } else {
+        sender_cv_.WaitWithDeadline(&mu_, absl::FromUnixMillis(earliest_deadline_ms_));
+      }
+      continue;
+    }
+    while (!ready_.empty()) {
+      work.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+    }
+    mu_.Unlock();
+    for (auto& b : work) Deliver(std::move(b));
+    work.clear();
+    mu_.Lock();
+  }
+}
+
+void EmbeddedProducer::Deliver(std::unique_ptr<Batch> batch) {
+  absl::StatusOr<absl::Span<char>> bytes = batch->builder.Finish();
+  if (!bytes.ok()) {
+    Complete(std::move(batch), bytes.status(), -1, -1);
+    return;
+  }
+  absl::StatusOr<AppendResult> appended = batch->log->Append(*bytes, NowMs());
+  if (!appended.ok()) {
+    Complete(std::move(batch), appended.status(), -1, -1);
+    return;
+  }
+  broker_->notifier().Notify();
+  if (config_.acks != Acks::kAll) {
+    Complete(std::move(batch), absl::OkStatus(), config_.acks == Acks::kNone ? -1 : appended->first_offset,
+             appended->log_append_time);
+    return;
+  }
+  std::shared_ptr<PartitionLog> log = batch->log;
+  const AppendResult result = *appended;
+  broker_->log_manager().RequestFlush(
+      std::move(log), result.last_offset,
+      [this, b = std::move(batch), result](absl::Status s) mutable {
+        Complete(std::move(b), s, result.first_offset, result.log_append_time);
+      });
+}
+
+void EmbeddedProducer::Complete(std::unique_ptr<Batch> batch, const absl::Status& status, int64_t first_offset,
+                                int64_t log_append_time) {
+  for (Callback& c : batch->callbacks) {
+    RecordMetadata md;
+    md.partition = batch->partition;
+    if (status.ok()) {
+      md.offset = first_offset < 0 ? -1 : first_offset + c.index;
+      md.timestamp = log_append_time >= 0 ? log_append_time : c.timestamp;
+    }
+    c.fn(status, md);
+  }
+  batch->callbacks.clear();
+  batch->log.reset();
+  absl::MutexLock lock(&mu_);
+  --unacked_batches_;
+  buffered_bytes_ -= batch->bytes;
+  if (!status.ok() && first_error_.ok()) {
+    first_error_ = absl::Status(status.code(), absl::StrCat("delivery to partition ", batch->partition,
+                                                            " failed: ", status.message()));
+  }
+  pool_.push_back(std::move(batch));
+  done_cv_.SignalAll();
+}
+
+absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&mu_);
+  SealExpired(0, /*all=*/true);
+  while (unacked_batches_ > 0 || open_batches_ > 0) {
+    if (open_batches_ > 0) SealExpired(0, true);
+    if (done_cv_.WaitWithDeadline(&mu_, deadline)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("flush: ", unacked_batches_, " batches still unacknowledged after ", absl::FormatDuration(timeout)));
+    }
+  }
+  absl::Status s = first_error_;
+  first_error_ = absl::OkStatus();
+  return s;
+}
+
+absl::StatusOr<int32_t> EmbeddedProducer::PartitionsFor(absl::string_view topic) {
+  absl::MutexLock lock(&mu_);
+  EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(topic));
+  return static_cast<int32_t>(t->partitions.size());
+}
+
+absl::Status EmbeddedProducer::Close(absl::Duration timeout) {
+  absl::Status s;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_ && !sender_.joinable()) return absl::OkStatus();
+  }
+  s = Flush(timeout);
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    stop_ = true;
+    sender_cv_.Signal();
+  }
+  if (sender_.joinable()) sender_.join();
+  return s;
+}
+
+}  // namespace eddy::broker

@@ -1,0 +1,349 @@
+// LogSegment. See log_segment.h.
+#include "broker/log_segment.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "eddy/core/record_batch.h"
+#include "eddy/core/status.h"
+
+namespace eddy::broker {
+namespace {
+
+namespace bf = batch_format;
+
+// Indexes are written to their files once this many entries are pending (and on seal): with the default
+// index.interval.bytes, every ~256 KiB of log data. After a crash, reads in the part of the active segment
+// whose entries were not written yet step over batch headers from the last written entry.
+constexpr int64_t kIndexWriteBatch = 64;
+
+// The file's creation time in ms (statx btime), else its modification time, else -1.
+int64_t FileBirthMs(const std::string& path) {
+  struct statx stx;
+  if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BTIME | STATX_MTIME, &stx) != 0) return -1;
+  const struct statx_timestamp& t = (stx.stx_mask & STATX_BTIME) ? stx.stx_btime : stx.stx_mtime;
+  return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+absl::Status CorruptBatchError(const std::string& path, int64_t position, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat(path, ": batch at position ", position, " ", what));
+}
+
+void ScanBuffer::Reserve(size_t n, size_t keep) {
+  if (n <= capacity) return;
+  std::unique_ptr<char[]> bigger(new char[n]);
+  if (keep > 0) std::memcpy(bigger.get(), data.get(), keep);
+  data = std::move(bigger);
+  capacity = n;
+}
+
+std::string LogSegment::FileName(int64_t base_offset, absl::string_view extension) {
+  return absl::StrFormat("%020d%s", base_offset, extension);
+}
+
+LogSegment::LogSegment(std::string dir, int64_t base_offset, const LogConfig& config, File log)
+    : dir_(std::move(dir)),
+      base_offset_(base_offset),
+      index_interval_bytes_(config.index_interval_bytes),
+      log_(std::move(log)),
+      offset_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".index")), base_offset,
+                    static_cast<size_t>(config.segment_index_bytes) / OffsetIndex::kEntrySize),
+      time_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".timeindex")), base_offset,
+                  static_cast<size_t>(config.segment_index_bytes) / TimeIndex::kEntrySize),
+      next_offset_(base_offset) {}
+
+absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Create(const std::string& dir, int64_t base_offset,
+                                                               const LogConfig& config) {
+  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"));
+  EDDY_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR | O_CREAT | O_TRUNC));
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f)));
+  // Leftover index files would otherwise be appended to.
+  EDDY_RETURN_IF_ERROR(RemoveFile(seg->offset_index_.path()));
+  EDDY_RETURN_IF_ERROR(RemoveFile(seg->time_index_.path()));
+  return seg;
+}
+
+absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Open(const std::string& dir, int64_t base_offset,
+                                                             const LogConfig& config) {
+  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"));
+  EDDY_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR));
+  EDDY_ASSIGN_OR_RETURN(int64_t size, f.Size());
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f)));
+  seg->size_.store(size, std::memory_order_release);
+  if (size > 0) seg->first_append_ms_ = FileBirthMs(path);
+  return seg;
+}
+
+// ---- Readers ----------------------------------------------------------------------------------------------
+
+absl::StatusOr<BatchLocation> LogSegment::FindBatch(int64_t offset, int64_t end_offset) const {
+  BatchLocation loc;
+  const int64_t limit = size();
+  absl::Status s = ForEachBatch(offset_index_.Lookup(offset), limit, [&](const BatchHeaderView& h, int64_t pos) {
+    if (h.base_offset() >= end_offset) return false;
+    if (h.last_offset() < offset) return true;
+    loc.position = pos;
+    loc.size = h.size_in_bytes();
+    return false;
+  });
+  if (!s.ok()) return s;
+  return loc;
+}
+
+absl::StatusOr<int64_t> LogSegment::ReadBatches(int64_t position, int64_t end_offset, int64_t max_bytes,
+                                                bool at_least_one, std::string* out, bool* reached_end) const {
+  *reached_end = false;
+  const int64_t limit = size();
+  if (position >= limit) {
+    *reached_end = true;
+    return 0;
+  }
+  int64_t want = std::min(std::max<int64_t>(max_bytes, 0), limit - position);
+  if (at_least_one && want < limit - position) {
+    // The first batch may be larger than max_bytes: read its header to know its size.
+    char header[bf::kHeaderSize];
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
+    want = std::max(want, std::min(BatchHeaderView(header).size_in_bytes(), limit - position));
+  }
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(want));
+  absl::Status s = log_.PreadFull(out->data() + start, static_cast<size_t>(want), position);
+  if (!s.ok()) {
+    out->resize(start);
+    return s;
+  }
+  // Keep whole batches below end_offset.
+  int64_t keep = 0;
+  bool stopped = false;
+  while (keep + bf::kHeaderSize <= want) {
+    const BatchHeaderView h(out->data() + start + keep);
+    if (h.batch_length() < bf::kHeaderSize - bf::kLogOverhead) {
+      out->resize(start);
+      return CorruptBatchError(log_.path(), position + keep, "has an invalid length");
+    }
+    if (h.base_offset() >= end_offset) {
+      stopped = true;
+      break;
+    }
+    if (keep + h.size_in_bytes() > want) break;
+    keep += h.size_in_bytes();
+  }
+  out->resize(start + static_cast<size_t>(keep));
+  *reached_end = !stopped && position + keep == limit;
+  return keep;
+}
+
+absl::Status LogSegment::ReadAt(int64_t position, int64_t n, std::string* out) const {
+  out->resize(static_cast<size_t>(n));
+  return log_.PreadFull(out->data(), static_cast<size_t>(n), position);
+}
+
+// ---- Durability --------------------------------------------------------------------------------------------
+
+absl::Status LogSegment::SyncLog() { return log_.DataSync(); }
+
+absl::Status LogSegment::SyncIndexes() const {
+  EDDY_RETURN_IF_ERROR(offset_index_.Sync());
+  return time_index_.Sync();
+}
+
+// ---- Writer ------------------------------------------------------------------------------------------------
+
+void LogSegment::IndexBatch(const BatchHeaderView& h, int64_t position, int64_t* max_ts) {
+  *max_ts = std::max(*max_ts, h.max_timestamp());
+  if (bytes_since_index_ >= index_interval_bytes_) {
+    offset_index_.Append(h.last_offset(), position);
+    time_index_.MaybeAppend(*max_ts, h.last_offset());
+    bytes_since_index_ = 0;
+    ++unwritten_index_entries_;
+  }
+  bytes_since_index_ += h.size_in_bytes();
+  next_offset_ = h.next_offset();
+}
+
+absl::Status LogSegment::Append(absl::string_view batches, int64_t now_ms, bool* file_damaged) {
+  *file_damaged = false;
+  const int64_t position = size_.load(std::memory_order_relaxed);
+  absl::Status s = log_.PwriteFull(batches.data(), batches.size(), position);
+  if (!s.ok()) {
+    absl::Status t = log_.Truncate(position);
+    if (!t.ok()) {
+      *file_damaged = true;
+      return absl::Status(s.code(), absl::StrCat(s.message(), "; cutting the partial write back also failed: ",
+                                                 t.message()));
+    }
+    return s;
+  }
+  int64_t max_ts = max_timestamp_.load(std::memory_order_relaxed);
+  for (size_t at = 0; at < batches.size();) {
+    const BatchHeaderView h(batches.data() + at);
+    IndexBatch(h, position + static_cast<int64_t>(at), &max_ts);
+    at += static_cast<size_t>(h.size_in_bytes());
+  }
+  if (first_append_ms_ < 0) first_append_ms_ = now_ms;
+  max_timestamp_.store(max_ts, std::memory_order_release);
+  size_.store(position + static_cast<int64_t>(batches.size()), std::memory_order_release);
+  if (unwritten_index_entries_ >= kIndexWriteBatch) {
+    // Best effort: the in-memory index is complete, and Seal writes the files out again (and reports errors).
+    if (offset_index_.WritePending().ok() && time_index_.WritePending().ok()) unwritten_index_entries_ = 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogSegment::Seal() {
+  if (next_offset_ > base_offset_) time_index_.MaybeAppend(max_timestamp(), next_offset_ - 1);
+  EDDY_RETURN_IF_ERROR(offset_index_.WritePending());
+  EDDY_RETURN_IF_ERROR(time_index_.WritePending());
+  unwritten_index_entries_ = 0;
+  return absl::OkStatus();
+}
+
+// ---- Loading and recovery ---------------------------------------------------------------------------------
+
+absl::Status LogSegment::LoadIndexes() {
+  if (size() == 0) {
+    // Nothing to index (e.g. a segment created by a roll just before the shutdown).
+    offset_index_.Clear();
+    time_index_.Clear();
+    max_timestamp_.store(-1, std::memory_order_release);
+    return absl::OkStatus();
+  }
+  // Each index is kept if it is valid, even if the other is not (recovery can use a partial index).
+  absl::Status s = offset_index_.Load(size());
+  if (!s.ok()) offset_index_.Clear();
+  absl::Status t = time_index_.Load();
+  if (!t.ok()) time_index_.Clear();
+  max_timestamp_.store(time_index_.last_timestamp(), std::memory_order_release);
+  return s.ok() ? t : s;
+}
+
+absl::Status LogSegment::LoadTail() {
+  const int64_t start = offset_index_.last_position();
+  int64_t max_ts = max_timestamp();
+  int64_t last_pos = start;
+  next_offset_ = base_offset_;
+  bytes_since_index_ = 0;
+  EDDY_RETURN_IF_ERROR(ForEachBatch(start, size(), [&](const BatchHeaderView& h, int64_t pos) {
+    max_ts = std::max(max_ts, h.max_timestamp());
+    next_offset_ = h.next_offset();
+    last_pos = pos + h.size_in_bytes();
+    return true;
+  }));
+  bytes_since_index_ = last_pos - start;
+  max_timestamp_.store(max_ts, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SegmentScan> LogSegment::Recover(int64_t position, int64_t next_offset, int64_t max_timestamp,
+                                                ScanBuffer* buffer) {
+  SegmentScan scan;
+  EDDY_ASSIGN_OR_RETURN(const int64_t file_size, log_.Size());
+  if (position > file_size) {
+    return absl::InternalError(absl::StrCat(log_.path(), ": recovery from position ", position,
+                                            " beyond the end of the file (", file_size, " bytes)"));
+  }
+  if (position == 0) {
+    offset_index_.Clear();
+    time_index_.Clear();
+  } else {
+    offset_index_.TruncateToPosition(position);
+    time_index_.TruncateToOffset(next_offset);
+  }
+  int64_t max_ts = std::max(max_timestamp, time_index_.last_timestamp());
+  next_offset_ = next_offset;
+  bytes_since_index_ = position - offset_index_.last_position();
+  scan.scanned_bytes = file_size - position;
+
+  if (buffer->capacity == 0) buffer->Reserve(8 << 20, 0);
+  int64_t pos = position;      // next batch
+  int64_t buf_pos = position;  // file position of buffer->data[0]
+  int64_t buf_len = 0;
+  // Moves the unread bytes [pos, buf_pos + buf_len) to the front and fills the rest of the buffer, grown to
+  // at least `need` bytes.
+  auto refill = [&](int64_t need) -> absl::Status {
+    const int64_t off = pos - buf_pos;
+    const int64_t keep = buf_len - off;
+    if (keep > 0 && off > 0) std::memmove(buffer->data.get(), buffer->data.get() + off, static_cast<size_t>(keep));
+    buffer->Reserve(static_cast<size_t>(need), static_cast<size_t>(keep));
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(buffer->capacity) - keep, file_size - pos - keep);
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(buffer->data.get() + keep, static_cast<size_t>(n), pos + keep));
+    buf_pos = pos;
+    buf_len = keep + n;
+    return absl::OkStatus();
+  };
+  while (pos < file_size) {
+    if (buf_len - (pos - buf_pos) < bf::kHeaderSize) {
+      if (file_size - pos < bf::kHeaderSize) {
+        scan.stop_reason = absl::StrCat("incomplete batch header at position ", pos, ": ", file_size - pos,
+                                        " bytes present");
+        break;
+      }
+      EDDY_RETURN_IF_ERROR(refill(bf::kHeaderSize));
+    }
+    const BatchHeaderView h(buffer->data.get() + (pos - buf_pos));
+    if (h.batch_length() < bf::kHeaderSize - bf::kLogOverhead) {
+      scan.stop_reason = absl::StrCat("invalid batch length ", h.batch_length(), " at position ", pos);
+      break;
+    }
+    const int64_t size = h.size_in_bytes();
+    if (pos + size > file_size) {
+      scan.stop_reason = absl::StrCat("incomplete batch at position ", pos, ": ", size, " bytes declared, ",
+                                      file_size - pos, " present");
+      break;
+    }
+    if (size > buf_len - (pos - buf_pos)) {
+      EDDY_RETURN_IF_ERROR(refill(size));
+      continue;  // the header moved
+    }
+    const char* p = buffer->data.get() + (pos - buf_pos);
+    absl::StatusOr<BatchHeaderView> valid = ValidateBatch(absl::string_view(p, static_cast<size_t>(size)));
+    if (!valid.ok()) {
+      scan.stop_reason = absl::StrCat("invalid batch at position ", pos, ": ", valid.status().message());
+      break;
+    }
+    if (h.base_offset() != next_offset_ || h.last_offset_delta() < 0 ||
+        h.last_offset() - base_offset_ > std::numeric_limits<int32_t>::max()) {
+      scan.stop_reason = absl::StrCat("batch at position ", pos, " has offsets [", h.base_offset(), ", ",
+                                      h.last_offset(), "], expected to start at ", next_offset_);
+      break;
+    }
+    IndexBatch(h, pos, &max_ts);
+    pos += size;
+  }
+  if (pos < file_size) {
+    EDDY_RETURN_IF_ERROR(log_.Truncate(pos));
+    scan.truncated_bytes = file_size - pos;
+  }
+  size_.store(pos, std::memory_order_release);
+  max_timestamp_.store(max_ts, std::memory_order_release);
+  if (first_append_ms_ < 0 && pos > 0) first_append_ms_ = FileBirthMs(log_.path());
+  unwritten_index_entries_ = kIndexWriteBatch;  // write the rebuilt entries out at the next chance
+  return scan;
+}
+
+absl::Status LogSegment::Truncate(int64_t size, int64_t next_offset) {
+  EDDY_RETURN_IF_ERROR(log_.Truncate(size));
+  offset_index_.TruncateToPosition(size);
+  time_index_.TruncateToOffset(next_offset);
+  size_.store(size, std::memory_order_release);
+  next_offset_ = next_offset;
+  bytes_since_index_ = size - offset_index_.last_position();
+  max_timestamp_.store(time_index_.last_timestamp(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status LogSegment::DeleteFiles() {
+  EDDY_RETURN_IF_ERROR(RemoveFile(log_.path()));
+  EDDY_RETURN_IF_ERROR(RemoveFile(offset_index_.path()));
+  return RemoveFile(time_index_.path());
+}
+
+}  // namespace eddy::broker
