@@ -51,6 +51,11 @@ class BrokerImpl final : public Broker, public Admin {
   // Changes whenever topics are created, deleted or get partitions: clients re-resolve cached metadata.
   uint64_t metadata_version() const { return metadata_version_.load(std::memory_order_acquire); }
   absl::StatusOr<int32_t> PartitionCount(absl::string_view topic);
+  struct TopicMeta {
+    int32_t partitions = 0;
+    int64_t max_message_bytes = 0;
+  };
+  absl::StatusOr<TopicMeta> TopicMetadata(absl::string_view topic);
   absl::StatusOr<std::shared_ptr<PartitionLog>> GetLog(absl::string_view topic, int32_t partition);
 
  private:

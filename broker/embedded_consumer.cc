@@ -197,11 +197,19 @@ absl::Status EmbeddedConsumer::FetchOnce(ConsumerRecords* records) {
   for (size_t i = 0; i < n; ++i) {
     const size_t idx = (next_fetch_ + i) % n;
     Assigned& a = assigned_[idx];
-    if (a.position < 0 || a.position >= a.log->log_end_offset()) continue;
-    const int64_t budget = std::min<int64_t>(config_.max_partition_fetch_bytes, config_.fetch_max_bytes - bytes);
+    if (a.position > a.log->log_end_offset()) {
+      // Past the end (a Seek, or the log was truncated): Kafka's OFFSET_OUT_OF_RANGE, reset by policy.
+      EDDY_RETURN_IF_ERROR(ResetPosition(a));
+    }
+    if (a.position < 0 || a.position == a.log->log_end_offset()) continue;
+    // Read about what max.poll.records needs (from the record size seen so far), not a whole
+    // max.partition.fetch.bytes: whatever is read past the last batch returned is read again next poll.
+    const int64_t wanted = (config_.max_poll_records - records->count()) * bytes_per_record_ + 1024;
+    const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, config_.fetch_max_bytes - bytes, wanted});
     if (budget <= 0 && !records->empty()) break;
     std::string* buf = records->NewBuffer();
-    absl::StatusOr<ReadResult> read = a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf);
+    absl::StatusOr<ReadResult> read =
+        a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf);
     if (!read.ok()) {
       if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
       // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on
@@ -209,10 +217,15 @@ absl::Status EmbeddedConsumer::FetchOnce(ConsumerRecords* records) {
       EDDY_RETURN_IF_ERROR(ResetPosition(a));
       continue;
     }
-    absl::StatusOr<int64_t> next = records->AddBatches(a.tp, *buf, a.position, config_.check_crcs);
+    const int64_t before = records->count();
+    absl::StatusOr<int64_t> next =
+        records->AddBatches(a.tp, *buf, a.position, config_.check_crcs, config_.max_poll_records);
     if (!next.ok()) {
       return absl::Status(next.status().code(),
                           absl::StrCat(ToString(a.tp), " at offset ", a.position, ": ", next.status().message()));
+    }
+    if (records->count() > before) {
+      bytes_per_record_ = std::max<int64_t>(1, static_cast<int64_t>(buf->size()) / (records->count() - before));
     }
     a.position = *next;
     bytes += static_cast<int64_t>(buf->size());

@@ -71,6 +71,7 @@ class EmbeddedConsumer final : public Consumer {
   std::vector<Assigned> assigned_;
   size_t next_fetch_ = 0;  // round-robin start, so one busy partition cannot starve the others
   int64_t next_auto_commit_ms_ = 0;
+  int64_t bytes_per_record_ = 128;  // running estimate, to size reads for max.poll.records
   bool closed_ = false;
 
   // CommitAsync callbacks completed on other threads, run by the next Poll (as Kafka's consumer does).

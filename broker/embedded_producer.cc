@@ -1,5 +1,7 @@
 #include "broker/embedded_producer.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,18 +17,20 @@ namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-// Upper bound of a record's encoded size: fields plus worst-case varints.
+// Upper bound of a record's encoded size in a batch.
 int64_t RecordBytes(const ProducerRecord& r) {
-  int64_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
-  for (const HeaderRef& h : r.headers) n += 10 + h.key.size() + (h.value ? h.value->size() : 0);
-  return n;
+  return static_cast<int64_t>(RecordBatchBuilder::RecordSizeUpperBound(r.key ? r.key->size() : 0,
+                                                                        r.value ? r.value->size() : 0, r.headers));
 }
 
 }  // namespace
 
 EmbeddedProducer::EmbeddedProducer(BrokerImpl* broker, const ProducerConfig& config)
     : broker_(broker), config_(config) {
-  sender_ = std::thread([this] { SenderLoop(); });
+  sender_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "eddy-producer");
+    SenderLoop();
+  });
 }
 
 EmbeddedProducer::~EmbeddedProducer() { (void)Close(absl::InfiniteDuration()); }
@@ -35,17 +39,20 @@ absl::StatusOr<EmbeddedProducer::TopicState*> EmbeddedProducer::Topic(absl::stri
   const uint64_t version = broker_->metadata_version();
   auto it = topics_.find(name);
   if (it != topics_.end() && it->second.metadata_version == version) return &it->second;
-  absl::StatusOr<int32_t> count = broker_->PartitionCount(name);
-  if (!count.ok()) {
+  absl::StatusOr<BrokerImpl::TopicMeta> meta = broker_->TopicMetadata(name);
+  if (!meta.ok()) {
     if (it != topics_.end()) {
       // The topic was deleted: seal what is open so its records fail through their callbacks.
       for (PartitionState& p : it->second.partitions) Seal(p);
       for (PartitionState& p : it->second.partitions) p.log.reset();
     }
-    return count.status();
+    return meta.status();
   }
   TopicState& t = it != topics_.end() ? it->second : topics_[std::string(name)];
-  if (static_cast<int32_t>(t.partitions.size()) != *count) t.partitions.resize(*count);
+  if (static_cast<int32_t>(t.partitions.size()) != meta->partitions) t.partitions.resize(meta->partitions);
+  // A batch never exceeds the topic's max.message.bytes (Kafka's producer splits batches the broker
+  // rejects as too large; knowing the limit up front, this one never builds them).
+  t.batch_limit = std::min<int64_t>(config_.batch_size, meta->max_message_bytes);
   for (PartitionState& p : t.partitions) p.log.reset();  // re-resolved lazily: the topic may be new
   t.metadata_version = version;
   return &t;
@@ -63,8 +70,10 @@ int32_t EmbeddedProducer::ChooseStickyPartition(TopicState& t, int32_t avoid) {
 
 absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallback callback) {
   const int64_t bytes = RecordBytes(record);
-  if (bytes - 32 > config_.max_request_size) {
-    return absl::InvalidArgumentError(absl::StrCat("record of ", bytes - 32, " bytes for topic ", record.topic,
+  // As Kafka's producer: a record is too large if a batch holding only it would be.
+  if (bytes + batch_format::kHeaderSize > config_.max_request_size) {
+    return absl::InvalidArgumentError(absl::StrCat("record of ", bytes + batch_format::kHeaderSize,
+                                                   " bytes (in its own batch) for topic ", record.topic,
                                                    " exceeds max.request.size ", config_.max_request_size));
   }
   const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
@@ -73,7 +82,7 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
   EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(record.topic));
   const int32_t n = static_cast<int32_t>(t->partitions.size());
   int32_t partition = record.partition;
-  if (partition >= n) {
+  if (partition >= n || partition < -1) {
     return absl::InvalidArgumentError(
         absl::StrCat("topic ", record.topic, " has ", n, " partitions, no partition ", partition));
   }
@@ -86,7 +95,7 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
     }
   }
   PartitionState& p = t->partitions[partition];
-  if (p.open != nullptr && p.open->builder.size_estimate() + bytes > static_cast<size_t>(config_.batch_size)) {
+  if (p.open != nullptr && static_cast<int64_t>(p.open->builder.size_estimate()) + bytes > t->batch_limit) {
     Seal(p);
     if (!record.key.has_value() && record.partition < 0) {
       // Sticky partitioning: a full batch moves null-key records to another partition (Kafka's rule).
@@ -130,7 +139,7 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
   b.builder.Append(timestamp, record.key, record.value, record.headers);
   b.bytes += bytes;
   buffered_bytes_ += bytes;
-  if (b.builder.size_estimate() >= static_cast<size_t>(config_.batch_size)) Seal(p);
+  if (static_cast<int64_t>(b.builder.size_estimate()) >= t->batch_limit) Seal(p);
   return absl::OkStatus();
 }
 
@@ -189,7 +198,7 @@ void EmbeddedProducer::Deliver(std::unique_ptr<Batch> batch) {
     Complete(std::move(batch), bytes.status(), -1, -1);
     return;
   }
-  absl::StatusOr<AppendResult> appended = batch->log->Append(*bytes, NowMs());
+  absl::StatusOr<AppendResult> appended = batch->log->Append(*bytes, NowMs(), /*verify_crc=*/false);
   if (!appended.ok()) {
     Complete(std::move(batch), appended.status(), -1, -1);
     return;

@@ -57,6 +57,7 @@ class EmbeddedProducer final : public Producer {
   struct TopicState {
     std::vector<PartitionState> partitions;
     int32_t sticky = -1;  // current partition for null keys
+    int64_t batch_limit = 0;  // min(batch.size, the topic's max.message.bytes)
     uint64_t metadata_version = 0;
   };
 

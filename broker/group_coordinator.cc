@@ -49,7 +49,9 @@ void GroupCoordinator::Shutdown() {
     absl::MutexLock lock(&timer_mu_);
     stop_timer_ = true;
   }
-  if (timer_thread_.joinable()) timer_thread_.join();
+  std::call_once(join_timer_once_, [this] {
+    if (timer_thread_.joinable()) timer_thread_.join();
+  });
   Completions c;
   {
     absl::MutexLock lock(&mu_);

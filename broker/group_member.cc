@@ -110,17 +110,32 @@ absl::StatusOr<MembershipUpdate> GroupMember::Poll(int64_t now_ms, absl::Duratio
     }
     if (!status.ok()) break;
     if (topics_.empty()) {
-      // Unsubscribed: give everything back and leave.
-      if (!member_id_.empty() || !assignment_.empty() || state_ != State::kUnjoined) {
-        RevokeAll(&update);
+      // Unsubscribed: give everything back (the consumer commits), then leave at the next Poll.
+      if (!assignment_.empty()) {
+        RevokeAndRejoin(&update);
+      } else if (!member_id_.empty() || state_ != State::kUnjoined) {
         status = Leave();
       }
       break;
     }
     bool wait = false;
+    bool done = false;
     switch (state_) {
+      case State::kRevoked:
+        // Return the revocation first: the consumer commits for the generation it still belongs to (which
+        // the coordinator accepts while the group is rebalancing) before this member rejoins, so nobody
+        // else can own these partitions yet. Kafka's consumer does the same in onJoinPrepare.
+        if (!update.revoked.empty()) {
+          done = true;
+          break;
+        }
+        SendJoin();
+        continue;
       case State::kUnjoined:
-        if (now_ms_ < retry_at_ms_) break;
+        if (now_ms_ < retry_at_ms_) {
+          done = true;
+          break;
+        }
         SendJoin();
         continue;  // the response may already be queued
       case State::kJoining:
@@ -129,8 +144,7 @@ absl::StatusOr<MembershipUpdate> GroupMember::Poll(int64_t now_ms, absl::Duratio
         break;
       case State::kStable:
         if (rejoin_needed_ || topics_ != joined_topics_) {
-          RevokeAll(&update);
-          ResetToUnjoined(0);
+          RevokeAndRejoin(&update);
           continue;
         }
         if (now_ms_ >= next_heartbeat_ms_ && !heartbeat_in_flight_) {
@@ -142,8 +156,10 @@ absl::StatusOr<MembershipUpdate> GroupMember::Poll(int64_t now_ms, absl::Duratio
           SendHeartbeat();
           continue;
         }
+        done = true;
         break;
     }
+    if (done) break;
     if (!wait || !inbox_->WaitUntil(deadline)) break;
   }
   update.generation_id = generation_id_;
@@ -258,6 +274,13 @@ void GroupMember::RevokeAll(MembershipUpdate* update) {
   assignment_.clear();
 }
 
+void GroupMember::RevokeAndRejoin(MembershipUpdate* update) {
+  RevokeAll(update);
+  state_ = State::kRevoked;
+  retry_at_ms_ = now_ms_;
+  ++request_epoch_;
+}
+
 absl::Status GroupMember::HandleJoin(const JoinGroupResponse& r) {
   switch (r.error) {
     case ErrorCode::kNone: {
@@ -338,9 +361,10 @@ absl::Status GroupMember::HandleHeartbeat(ErrorCode error, MembershipUpdate* upd
     case ErrorCode::kNone:
       return absl::OkStatus();
     case ErrorCode::kRebalanceInProgress:
-      RevokeAll(update);
-      ResetToUnjoined(0);
+      RevokeAndRejoin(update);
       return absl::OkStatus();
+    // The member is out of its generation: its partitions may already be someone else's, so it rejoins at
+    // once (Kafka calls these partitions lost rather than revoked; commits for them would fail).
     case ErrorCode::kIllegalGeneration:
       RevokeAll(update);
       generation_id_ = kNoGeneration;
@@ -445,7 +469,7 @@ absl::Status GroupMember::CommitSync(const std::vector<TopicPartitionOffset>& of
   RunCommitCallbacks(false);
   if (offsets.empty()) return absl::OkStatus();
   if (config_.group_id.empty()) return absl::InvalidArgumentError("committing offsets requires a group.id");
-  if (!topics_.empty() && state_ != State::kStable) {
+  if (!topics_.empty() && !HasGeneration()) {
     return absl::UnavailableError(
         absl::StrCat("group ", config_.group_id, " is rebalancing: commit after the next Poll assigns partitions"));
   }
@@ -471,7 +495,7 @@ void GroupMember::CommitAsync(const std::vector<TopicPartitionOffset>& offsets, 
   Event immediate;
   immediate.kind = Event::Kind::kCommit;
   immediate.commit_id = id;
-  if (offsets.empty() || config_.group_id.empty() || (!topics_.empty() && state_ != State::kStable)) {
+  if (offsets.empty() || config_.group_id.empty() || (!topics_.empty() && !HasGeneration())) {
     // Answered at the next Poll, like any other commit. (An empty commit succeeds.)
     absl::Status status = absl::OkStatus();
     if (!offsets.empty()) {

@@ -11,8 +11,11 @@
 // and the other members rebalance (Kafka's background heartbeat thread and max.poll.interval.ms fold into
 // this one timeout here).
 //
-// Eager protocol: when a rebalance starts, the whole assignment is revoked (reported in
-// MembershipUpdate::revoked) before rejoining; the new one arrives in MembershipUpdate::assigned.
+// Eager protocol: when a rebalance starts, the whole assignment is revoked and reported in
+// MembershipUpdate::revoked by a Poll that returns before rejoining, so the consumer can commit its positions
+// (CommitSync still uses the old generation, which the coordinator accepts during the rebalance) before
+// anyone else can be assigned those partitions; the next Poll rejoins. The new assignment arrives in
+// MembershipUpdate::assigned.
 //
 // Thread-compatible: one thread at a time (the poll thread). The coordinator, which must outlive the member,
 // completes requests on its own threads; their responses are queued and handled in the next Poll.
@@ -49,7 +52,8 @@ struct GroupMemberConfig {
   int64_t request_timeout_ms = 30000;            // request.timeout.ms: how long Leave waits for async commits
   // partition.assignment.strategy, in order of preference ("range", "roundrobin").
   std::vector<std::string> assignors = {"range", "roundrobin"};
-  // The leader's view of the topics: partition count of a topic, nullopt (or 0) if it does not exist.
+  // The leader's view of the topics: partition count of a topic, nullopt (or 0) if it does not exist. Called
+  // on the poll thread, when this member is the leader.
   absl::AnyInvocable<std::optional<int32_t>(absl::string_view topic)> partition_count;
 };
 
@@ -70,13 +74,15 @@ class GroupMember {
   GroupMember(const GroupMember&) = delete;
   GroupMember& operator=(const GroupMember&) = delete;
 
-  // Subscribe sets the topics; a change rejoins the group at the next Poll (an empty list leaves it).
+  // Subscribe sets the topics; a change rejoins the group at the next Poll. An empty list unsubscribes: the
+  // next Poll revokes the assignment, the one after leaves the group.
   // kInvalidArgument: no group id, or an assignor name Eddy does not implement.
   absl::Status Subscribe(std::vector<std::string> topics);
 
   // Poll drives the membership: (re)join, assign as leader, sync, heartbeat when due (now_ms is the caller's
-  // clock, used for the heartbeat and retry schedule), rejoin when the coordinator starts a rebalance. Waits
-  // at most max_wait for a pending JoinGroup/SyncGroup. Runs the callbacks of completed CommitAsync calls.
+  // clock, used for the heartbeat and retry schedule), rejoin when the coordinator starts a rebalance (a Poll
+  // that revokes partitions returns before rejoining; the next one rejoins). Waits at most max_wait for a
+  // pending JoinGroup/SyncGroup. Runs the callbacks of completed CommitAsync calls.
   // Errors (the member then rejoins at the next Poll, and revocations or assignments made by the failed call
   // are reported by the next successful one): kFailedPrecondition (FENCED_INSTANCE_ID), kInvalidArgument
   // (INCONSISTENT_GROUP_PROTOCOL, INVALID_SESSION_TIMEOUT, a member's undecodable subscription), others
@@ -84,11 +90,11 @@ class GroupMember {
   absl::StatusOr<MembershipUpdate> Poll(int64_t now_ms, absl::Duration max_wait);
 
   // CommitSync commits `offsets` (the next offset to read per partition) and waits until they are durable.
-  // A subscribed member commits with its generation and must be stable: kUnavailable during a rebalance
-  // (REBALANCE_IN_PROGRESS, as Kafka's RebalanceInProgressException); kFailedPrecondition when the
-  // generation is stale (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID, Kafka's CommitFailedException; the member
-  // rejoins at the next Poll). A member that never subscribed commits as a simple consumer (generation -1),
-  // which the coordinator accepts while the group has no members. kDeadlineExceeded after `timeout`.
+  // A subscribed member commits with its generation, so it must be stable or have just had its assignment
+  // revoked: kUnavailable while it is (re)joining (as Kafka's RebalanceInProgressException); kFailedPrecondition when
+  // the generation is stale (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID, Kafka's CommitFailedException; the member rejoins
+  // at the next Poll). A member that never subscribed commits as a simple consumer (generation -1), which the
+  // coordinator accepts while the group has no members. kDeadlineExceeded after `timeout`.
   absl::Status CommitSync(const std::vector<TopicPartitionOffset>& offsets, absl::Duration timeout);
   // CommitAsync commits without waiting; `callback` (may be null) runs in a later Poll, CommitSync or Leave
   // on this thread, with the status CommitSync would have returned.
@@ -108,10 +114,13 @@ class GroupMember {
  private:
   enum class State : uint8_t {
     kUnjoined,  // no JoinGroup in flight; (re)join when retry_at_ms_ has passed
+    kRevoked,   // still in its generation, assignment revoked; rejoins at the next Poll
     kJoining,   // JoinGroup in flight
     kSyncing,   // SyncGroup in flight
     kStable,    // assigned; heartbeating
   };
+  // Whether commits go out with the member's generation (stable, or revoked and not yet rejoined).
+  bool HasGeneration() const { return state_ == State::kStable || state_ == State::kRevoked; }
   struct Inbox;
   struct Event;
 
@@ -128,6 +137,8 @@ class GroupMember {
   // Whether the partition counts the leader assigned with have changed.
   bool MetadataChanged();
   void RevokeAll(MembershipUpdate* update);
+  // Revokes the assignment and rejoins at the next Poll, so that the consumer can commit first.
+  void RevokeAndRejoin(MembershipUpdate* update);
   void ResetToUnjoined(int64_t retry_delay_ms);
   OffsetCommitRequest MakeCommitRequest(const std::vector<TopicPartitionOffset>& offsets) const;
   absl::Status CommitStatus(const OffsetCommitResponse& r, int32_t generation);

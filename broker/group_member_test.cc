@@ -235,12 +235,15 @@ TEST_F(GroupMemberTest, CommitsCarryTheGenerationAndFailDuringARebalance) {
   // ...while a may still commit for its generation until its heartbeat tells it about the rebalance.
   EXPECT_TRUE(a->member->CommitSync(Offsets("t", 0, 18, ""), absl::Seconds(10)).ok());
   now_ += 3000;
-  Poll(a.get());  // heartbeat: REBALANCE_IN_PROGRESS; a revokes everything, rejoins, and (as the last
-                  // member to rejoin, and leader) completes the rebalance in the same Poll
+  Poll(a.get());  // heartbeat: REBALANCE_IN_PROGRESS; a revokes everything and returns before rejoining...
   EXPECT_EQ(a->revocations, 1);
+  EXPECT_THAT(a->owned, SizeIs(0));
+  // ...so that its consumer can still commit the revoked partitions' positions with the old generation.
+  EXPECT_TRUE(a->member->CommitSync(Offsets("t", 0, 19, ""), absl::Seconds(10)).ok());
+  Poll(a.get());  // rejoins; as the last member and the leader, completes the rebalance at once
   EXPECT_THAT(a->owned, SizeIs(3));
   ASSERT_TRUE(Settle({a.get(), b.get()}));
-  EXPECT_TRUE(a->member->CommitSync(Offsets("t", 0, 19, ""), absl::Seconds(10)).ok());
+  EXPECT_TRUE(a->member->CommitSync(Offsets("t", 0, 20, ""), absl::Seconds(10)).ok());
 
   // CommitAsync: the callback runs in a later Poll.
   absl::Status async_status = absl::UnknownError("not called");
@@ -273,8 +276,10 @@ TEST_F(GroupMemberTest, UnsubscribingRevokesAndLeaves) {
   auto b = NewConsumer("b");
   ASSERT_TRUE(Settle({a.get(), b.get()}));
   ASSERT_TRUE(b->member->Subscribe({}).ok());
-  Poll(b.get());
+  Poll(b.get());  // revokes (the consumer commits now) ...
   EXPECT_THAT(b->owned, SizeIs(0));
+  EXPECT_FALSE(b->member->member_id().empty());
+  Poll(b.get());  // ... and leaves
   EXPECT_TRUE(b->member->member_id().empty());
   ASSERT_TRUE(Settle({a.get()}));
   EXPECT_THAT(a->owned, SizeIs(6));

@@ -14,15 +14,15 @@ LogFlusher::LogFlusher(int threads) {
 
 LogFlusher::~LogFlusher() { Stop(); }
 
-void LogFlusher::RequestFlush(std::shared_ptr<PartitionLog> log, int64_t offset,
+void LogFlusher::RequestFlush(std::shared_ptr<PartitionLog> log, int64_t last_offset,
                               absl::AnyInvocable<void(absl::Status)> done) {
-  if (log->flushed_offset() >= offset) {
+  if (log->flushed_offset() > last_offset) {
     done(absl::OkStatus());
     return;
   }
-  if (offset > log->log_end_offset()) {
-    done(absl::OutOfRangeError(absl::StrCat("cannot wait for offset ", offset, " of ",
-                                            ToString(log->topic_partition()), ": the log ends at ",
+  if (last_offset >= log->log_end_offset()) {
+    done(absl::OutOfRangeError(absl::StrCat("cannot wait for offset ", last_offset, " of ",
+                                            ToString(log->topic_partition()), ": the log ends before it, at ",
                                             log->log_end_offset())));
     return;
   }
@@ -32,7 +32,7 @@ void LogFlusher::RequestFlush(std::shared_ptr<PartitionLog> log, int64_t offset,
       PartitionLog* key = log.get();
       Pending& p = pending_[key];
       if (p.log == nullptr) p.log = std::move(log);
-      p.waiters.push_back(Waiter{offset, std::move(done)});
+      p.waiters.push_back(Waiter{last_offset, std::move(done)});
       if (!p.queued && !p.in_flight) {
         p.queued = true;
         ready_.push_back(key);
@@ -67,10 +67,10 @@ void LogFlusher::Run() {
     for (Waiter& w : waiters) {
       if (!flushed.ok()) {
         w.done(flushed.status());
-      } else if (*flushed >= w.offset) {
+      } else if (*flushed > w.last_offset) {
         w.done(absl::OkStatus());
       } else {
-        w.done(absl::InternalError(absl::StrCat("flush reached offset ", *flushed, ", not ", w.offset)));
+        w.done(absl::InternalError(absl::StrCat("flush reached offset ", *flushed, ", not past ", w.last_offset)));
       }
     }
     absl::MutexLock l(&mu_);

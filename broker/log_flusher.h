@@ -33,18 +33,19 @@ class LogFlusher {
   LogFlusher(const LogFlusher&) = delete;
   LogFlusher& operator=(const LogFlusher&) = delete;
 
-  // RequestFlush calls done(OK) once log->flushed_offset() >= offset (pass the end offset after your append:
-  // AppendResult::last_offset + 1), or done(error) if the sync fails (the log's Flush error: e.g. kNotFound
-  // for a deleted topic, kDataLoss for a failed fsync). kOutOfRange at once if offset is beyond the log
-  // end offset; kUnavailable after Stop.
-  void RequestFlush(std::shared_ptr<PartitionLog> log, int64_t offset, absl::AnyInvocable<void(absl::Status)> done);
+  // RequestFlush calls done(OK) once the record at `last_offset` is durable, i.e. log->flushed_offset() >
+  // last_offset (pass AppendResult::last_offset), or done(error) if the sync fails (the log's Flush error:
+  // e.g. kNotFound for a deleted topic, kDataLoss for a failed fsync). kOutOfRange at once if last_offset is
+  // not below the log end offset; kUnavailable after Stop.
+  void RequestFlush(std::shared_ptr<PartitionLog> log, int64_t last_offset,
+                    absl::AnyInvocable<void(absl::Status)> done);
 
   // Stop completes every queued request (syncing its log), then joins the threads. Idempotent.
   void Stop();
 
  private:
   struct Waiter {
-    int64_t offset;
+    int64_t last_offset;
     absl::AnyInvocable<void(absl::Status)> done;
   };
   struct Pending {

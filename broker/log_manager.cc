@@ -20,12 +20,7 @@
 #include "absl/time/clock.h"
 #include "broker/log_checkpoint.h"
 #include "eddy/core/status.h"
-// protobuf_generate puts the header under proto/ relative to the include directory the build adds.
-#if __has_include("metadata.pb.h")
-#include "metadata.pb.h"
-#else
-#include "proto/metadata.pb.h"
-#endif
+#include "proto/metadata.pb.h"  // generated into <build>/broker/proto/proto/
 
 namespace eddy::broker {
 namespace {
@@ -379,9 +374,9 @@ absl::StatusOr<std::shared_ptr<PartitionLog>> LogManager::GetLog(absl::string_vi
 
 // ---- Durability, retention, checkpoints -------------------------------------------------------------------
 
-void LogManager::RequestFlush(std::shared_ptr<PartitionLog> log, int64_t offset,
+void LogManager::RequestFlush(std::shared_ptr<PartitionLog> log, int64_t last_offset,
                               absl::AnyInvocable<void(absl::Status)> done) {
-  flusher_->RequestFlush(std::move(log), offset, std::move(done));
+  flusher_->RequestFlush(std::move(log), last_offset, std::move(done));
 }
 
 absl::StatusOr<int> LogManager::RunRetentionNow() {

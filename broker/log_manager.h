@@ -113,8 +113,10 @@ class LogManager {
   // partition P".
   absl::StatusOr<std::shared_ptr<PartitionLog>> GetLog(absl::string_view topic, int32_t partition) const;
 
-  // RequestFlush: see LogFlusher::RequestFlush (acks=all: call done once `offset` is durable).
-  void RequestFlush(std::shared_ptr<PartitionLog> log, int64_t offset, absl::AnyInvocable<void(absl::Status)> done);
+  // RequestFlush (acks=all) calls done(OK) once the record at `last_offset` is durable: flushed_offset() >
+  // last_offset. Pass AppendResult::last_offset. Waiters of one log share fsyncs. See LogFlusher.
+  void RequestFlush(std::shared_ptr<PartitionLog> log, int64_t last_offset,
+                    absl::AnyInvocable<void(absl::Status)> done);
 
   // RunRetentionNow applies retention to every partition now (with the injected clock); returns the
   // number of segments deleted. The background thread does this every retention_check_interval_ms.

@@ -4,6 +4,7 @@
 // acknowledges it, so committed offsets survive kill -9 and power loss alike.
 #pragma once
 
+#include <deque>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
@@ -29,11 +30,24 @@ class OffsetsTopicStore final : public GroupStore {
       absl::FunctionRef<void(absl::string_view key, std::optional<absl::string_view> value)> fn) override;
 
  private:
+  // Marks the commits up to `last_offset` done with `status`, then runs the callbacks of done commits at the
+  // front of the queue, in append order, on one thread at a time (the flusher may complete out of order).
+  void Complete(int64_t last_offset, const absl::Status& status);
+
+  struct Pending {
+    int64_t last_offset;
+    absl::AnyInvocable<void(absl::Status)> on_durable;
+    std::optional<absl::Status> result;
+  };
+
   LogManager* const logs_;
   const std::shared_ptr<PartitionLog> log_;
   AppendNotifier* const notifier_;
   absl::Mutex mu_;  // orders appends, so records become durable in Append order
   RecordBatchBuilder builder_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex done_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::deque<Pending> pending_ ABSL_GUARDED_BY(done_mu_);
+  bool draining_ ABSL_GUARDED_BY(done_mu_) = false;
 };
 
 }  // namespace eddy::broker

@@ -73,7 +73,8 @@ RecoveryPoint PartitionLog::recovery_point() const {
 
 // ---- Append ---------------------------------------------------------------------------------------------
 
-absl::StatusOr<int64_t> PartitionLog::PrepareBatches(absl::Span<char> batches, int64_t now_ms) const {
+absl::StatusOr<int64_t> PartitionLog::PrepareBatches(absl::Span<char> batches, int64_t now_ms,
+                                                     bool verify_crc) const {
   const bool log_append_time = config_.message_timestamp_type == TimestampType::kLogAppendTime;
   int64_t offsets = 0;
   for (size_t at = 0; at < batches.size();) {
@@ -87,7 +88,7 @@ absl::StatusOr<int64_t> PartitionLog::PrepareBatches(absl::Span<char> batches, i
                                                        config_.max_message_bytes));
       }
     }
-    absl::StatusOr<BatchHeaderView> h = ValidateBatch(rest, /*verify_crc=*/true);
+    absl::StatusOr<BatchHeaderView> h = ValidateBatch(rest, verify_crc);
     if (!h.ok()) {
       return absl::Status(h.status().code(), absl::StrCat("batch at byte ", at, " of the append: ", h.status().message()));
     }
@@ -131,13 +132,13 @@ absl::Status PartitionLog::Roll() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int64_t now_ms) {
+absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int64_t now_ms, bool verify_crc) {
   if (batches.empty()) return absl::InvalidArgumentError("empty append: no record batches");
   if (batches.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return absl::InvalidArgumentError(absl::StrCat("append of ", batches.size(), " bytes is too large"));
   }
   // Validation (the CRC pass) runs before taking the lock, so concurrent producers do it in parallel.
-  EDDY_ASSIGN_OR_RETURN(const int64_t offsets, PrepareBatches(batches, now_ms));
+  EDDY_ASSIGN_OR_RETURN(const int64_t offsets, PrepareBatches(batches, now_ms, verify_crc));
 
   absl::MutexLock l(&append_mu_);
   EDDY_RETURN_IF_ERROR(CheckOpen());
@@ -210,6 +211,8 @@ absl::StatusOr<int64_t> PartitionLog::FlushTo(bool include_active) {
   if (deleted_.load()) return absl::NotFoundError(absl::StrCat("partition ", ToString(tp_), " was deleted"));
   View v = GetView();
   int64_t target = include_active ? v.end : v.segments->back()->base_offset();
+  // Already durable: no need to queue behind a sync in progress.
+  if (flushed_.load() >= target) return flushed_.load();
   absl::MutexLock l(&flush_mu_);
   if (!flush_error_.ok()) return flush_error_;
   // Group commit: a sync that ran while this caller waited for the lock may already cover its data.

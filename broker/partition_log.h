@@ -98,8 +98,9 @@ class PartitionLog {
   // N bytes exceeds max.message.bytes M", Kafka's RECORD_TOO_LARGE), a control batch or an empty batch;
   // kDataLoss for a corrupt batch (bad CRC, framing or magic: Kafka's CORRUPT_MESSAGE); nothing is
   // appended if any batch is rejected. kResourceExhausted when the disk is full (the log is unchanged).
-  // kFailedPrecondition after Close, kNotFound after the topic was deleted.
-  absl::StatusOr<AppendResult> Append(absl::Span<char> batches, int64_t now_ms);
+  // kFailedPrecondition after Close, kNotFound after the topic was deleted. verify_crc=false is for batches
+  // built in this process (the embedded producer has just computed the CRC): framing is still checked.
+  absl::StatusOr<AppendResult> Append(absl::Span<char> batches, int64_t now_ms, bool verify_crc = true);
 
   // Read appends to *out the whole batches starting with the one that holds `offset` (the first batch
   // whose last offset >= offset): as many as fit in max_bytes, but always at least one. It reads across
@@ -179,7 +180,7 @@ class PartitionLog {
   absl::StatusOr<int64_t> FlushTo(bool include_active);
   absl::StatusOr<int64_t> SyncView(const View& v, bool include_active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_);
   // Validates and stamps the batches of an append; returns the number of offsets they take.
-  absl::StatusOr<int64_t> PrepareBatches(absl::Span<char> batches, int64_t now_ms) const;
+  absl::StatusOr<int64_t> PrepareBatches(absl::Span<char> batches, int64_t now_ms, bool verify_crc) const;
 
   const std::string dir_;
   const TopicPartition tp_;

@@ -153,7 +153,7 @@ absl::Status BenchProduce(Args args) {
   if (help) return absl::OkStatus();
   if (topic.empty() || !flags.IsSet("records") || !flags.IsSet("record-size")) {
     return absl::InvalidArgumentError(
-        "eddy bench produce needs --topic, --records and --record-size (see 'eddy bench produce --help')");
+        "--topic, --records and --record-size are required (see 'eddy bench produce --help')");
   }
   config.client_id = "eddy-bench";
   EDDY_RETURN_IF_ERROR(config.Set("acks", acks));
@@ -233,7 +233,7 @@ absl::Status BenchConsume(Args args) {
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 0, 0, &pos, &help));
   if (help) return absl::OkStatus();
-  if (topic.empty()) return absl::InvalidArgumentError("eddy bench consume needs --topic T");
+  if (topic.empty()) return absl::InvalidArgumentError("--topic is required (see 'eddy bench consume --help')");
 
   InstallStopSignalHandlers();
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
@@ -301,8 +301,9 @@ absl::Status BenchConsume(Args args) {
 
 absl::Status RunBench(Args args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    fputs(kBenchUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? absl::InvalidArgumentError("eddy bench needs 'produce' or 'consume'") : absl::OkStatus();
+    if (args.empty()) return absl::InvalidArgumentError("missing subcommand (see 'eddy bench --help')");
+    fputs(kBenchUsage, stdout);
+    return absl::OkStatus();
   }
   if (args[0] == "produce") return BenchProduce(args.subspan(1));
   if (args[0] == "consume") return BenchConsume(args.subspan(1));

@@ -35,8 +35,8 @@ absl::Status ParseOrHelp(FlagSet* flags, Args args, size_t min_positional, size_
   }
   if (!s.ok()) return s;
   if (positional->size() < min_positional) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("missing argument (usage: ", flags->CommandName(), " --help)"));
+    return absl::InvalidArgumentError(absl::StrCat("missing ", flags->PositionalName(positional->size()),
+                                                   " (see '", flags->CommandName(), " --help')"));
   }
   if (positional->size() > max_positional) {
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", (*positional)[max_positional],

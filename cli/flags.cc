@@ -61,6 +61,16 @@ std::string FlagSet::CommandName() const {
   return name;
 }
 
+std::string FlagSet::PositionalName(size_t index) const {
+  size_t seen = 0;
+  for (absl::string_view word : absl::StrSplit(synopsis_, ' ', absl::SkipEmpty())) {
+    if (word.empty() || word[0] == '-' || word[0] == '[') break;
+    if (!absl::ascii_isupper(word[0])) continue;  // command words
+    if (seen++ == index) return std::string(word);
+  }
+  return "argument";
+}
+
 absl::Status FlagSet::Error(absl::string_view message) const {
   return absl::InvalidArgumentError(absl::StrCat(message, " (see '", CommandName(), " --help')"));
 }

@@ -54,6 +54,9 @@ class FlagSet {
   std::string Usage() const;
   // The synopsis' command words ("eddy topics create"), for error messages.
   std::string CommandName() const;
+  // The synopsis' placeholder for positional argument `index` ("NAME" in "eddy topics create NAME ..."),
+  // or "argument" if it has none.
+  std::string PositionalName(size_t index) const;
 
  private:
   enum class Kind { kString, kInt, kBool, kList };

@@ -66,8 +66,9 @@ absl::Status Describe(Args args) {
 
 absl::Status RunGroups(Args args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    fputs(kGroupsUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? absl::InvalidArgumentError("eddy groups needs a subcommand") : absl::OkStatus();
+    if (args.empty()) return absl::InvalidArgumentError("missing subcommand (see 'eddy groups --help')");
+    fputs(kGroupsUsage, stdout);
+    return absl::OkStatus();
   }
   const std::string& sub = args[0];
   if (sub == "list") return List(args.subspan(1));

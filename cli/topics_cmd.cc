@@ -126,7 +126,7 @@ absl::Status Alter(Args args) {
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
   if (help) return absl::OkStatus();
   if (!flags.IsSet("partitions")) {
-    return absl::InvalidArgumentError("eddy topics alter needs --partitions N (see 'eddy topics alter --help')");
+    return absl::InvalidArgumentError("--partitions is required (see 'eddy topics alter --help')");
   }
 
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
@@ -157,8 +157,9 @@ absl::Status Delete(Args args) {
 
 absl::Status RunTopics(Args args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    fputs(kTopicsUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? absl::InvalidArgumentError("eddy topics needs a subcommand") : absl::OkStatus();
+    if (args.empty()) return absl::InvalidArgumentError("missing subcommand (see 'eddy topics --help')");
+    fputs(kTopicsUsage, stdout);
+    return absl::OkStatus();
   }
   const std::string& sub = args[0];
   Args rest = args.subspan(1);

@@ -42,10 +42,11 @@ std::string* ConsumerRecords::NewBuffer() {
 }
 
 absl::StatusOr<int64_t> ConsumerRecords::AddBatches(const TopicPartition& tp, absl::string_view data,
-                                                    int64_t skip_before, bool verify_crc) {
+                                                    int64_t skip_before, bool verify_crc,
+                                                    int64_t max_records) {
   int64_t next = skip_before;
   int64_t first = -1;
-  while (!data.empty()) {
+  while (!data.empty() && count_ < max_records) {
     EDDY_ASSIGN_OR_RETURN(BatchHeaderView h, ValidateBatch(data, verify_crc));
     const size_t size = static_cast<size_t>(h.size_in_bytes());
     if (h.next_offset() > skip_before && h.records_count() > 0 && !h.is_control()) {

@@ -225,6 +225,42 @@ TEST_F(ConsumerGroupTest, ANewConsumerResumesExactlyAfterTheGroupsCommittedOffse
   EXPECT_EQ(all.size(), 80u);
 }
 
+// With enable.auto.commit, Kafka's consumer commits its positions before giving partitions up in a
+// rebalance, and when it closes: the next owner continues where it stopped.
+TEST_F(ConsumerGroupTest, AutoCommitHandsPositionsOverOnRebalanceAndClose) {
+  ProduceToEveryPartition("r", 10);
+  auto join_auto_committing = [&](const std::string& client_id) {
+    ConsumerConfig config = EarliestConfig("auto");
+    config.client_id = client_id;
+    config.enable_auto_commit = true;  // auto.commit.interval.ms stays 5 s: longer than this test
+    config.heartbeat_interval_ms = 100;
+    config.session_timeout_ms = 30000;
+    auto member = std::make_unique<Member>();
+    member->consumer = NewConsumer(config);
+    E2E_EXPECT_OK(member->consumer->Subscribe({"orders"}, &member->listener));
+    return member;
+  };
+  std::unique_ptr<Member> a = join_auto_committing("a");
+  ASSERT_TRUE(PollUntil({a.get()}, [&] { return a->records.size() >= 40; }));
+  std::unique_ptr<Member> b = join_auto_committing("b");
+  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return Covers({a.get(), b.get()}, {2, 2}); }));
+  PollUntil({a.get(), b.get()}, [] { return false; }, absl::Milliseconds(300));
+  EXPECT_EQ(a->records.size(), 40u) << "a re-read records after the rebalance";
+  EXPECT_TRUE(b->records.empty()) << "b re-read " << b->records.size() << " records a had consumed";
+
+  ProduceToEveryPartition("s", 1);  // one more per partition: 2 for each member
+  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return a->records.size() + b->records.size() >= 44; }));
+  E2E_ASSERT_OK(a->consumer->Close());
+  E2E_ASSERT_OK(b->consumer->Close());
+  absl::StatusOr<GroupDescription> group = admin().DescribeGroup("auto");
+  ASSERT_TRUE(group.ok()) << group.status();
+  ASSERT_EQ(group->offsets.size(), 4u);
+  for (const GroupPartitionOffset& o : group->offsets) {
+    EXPECT_EQ(o.committed_offset, 11) << ToString(o.tp);
+    EXPECT_EQ(o.lag, 0) << ToString(o.tp);
+  }
+}
+
 TEST_F(ConsumerGroupTest, TwoGroupsReadTheSameTopicIndependently) {
   ProduceToEveryPartition("r", 5);
   std::unique_ptr<Member> g1 = Join("group-one", "g1");
@@ -241,8 +277,10 @@ TEST_F(ConsumerGroupTest, TwoGroupsReadTheSameTopicIndependently) {
 }
 
 TEST_F(ConsumerGroupTest, AConsumerThatStopsPollingIsExpiredAndLosesItsPartitions) {
-  // The smallest session timeout the coordinator accepts (group.min.session.timeout.ms, Kafka's 6 s).
-  constexpr int64_t kSessionMs = 6000;
+  // A short session, allowed by lowering the coordinator's group.min.session.timeout.ms (Kafka's: 6 s).
+  constexpr int64_t kSessionMs = 1500;
+  ReopenBroker({{"group.min.session.timeout.ms", "1000"}});
+  if (HasFatalFailure()) return;
   std::unique_ptr<Member> a = Join("expiry", "a", kSessionMs);
   std::unique_ptr<Member> b = Join("expiry", "b", kSessionMs);
   ASSERT_TRUE(a && b);
@@ -255,6 +293,17 @@ TEST_F(ConsumerGroupTest, AConsumerThatStopsPollingIsExpiredAndLosesItsPartition
   b->paused = false;
   ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return Covers({a.get(), b.get()}, {2, 2}); }, kDeadline,
                         absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(ConsumerGroupTest, ASessionTimeoutBelowTheBrokersMinimumFailsPoll) {
+  std::unique_ptr<Member> a = Join("too-short", "a", /*session_timeout_ms=*/1000);  // minimum: 6000
+  ASSERT_NE(a, nullptr);
+  absl::Status polled;
+  ConsumerRecords records;
+  const absl::Time end = absl::Now() + kDeadline;
+  while (polled.ok() && absl::Now() < end) polled = a->consumer->Poll(absl::Milliseconds(50), &records);
+  EXPECT_EQ(polled.code(), absl::StatusCode::kInvalidArgument) << polled;
+  EXPECT_TRUE(a->assignment().empty());
 }
 
 TEST_F(ConsumerGroupTest, DescribeGroupShowsMembersCommittedOffsetsAndLag) {

@@ -119,10 +119,9 @@ class TempDir {
 // destroyed before the broker, i.e. held as locals of the test body (or reset before ReopenBroker).
 class E2eTest : public ::testing::Test {
  protected:
-  // Broker configs every test gets: the first rebalance of a group does not wait for more members (Kafka's
-  // advice for tests), and the broker applies retention often enough for a test to see it.
+  // Broker configs every test gets: the broker applies retention often enough for a test to see it.
   static std::map<std::string, std::string> DefaultBrokerConfigs() {
-    return {{"group.initial.rebalance.delay.ms", "0"}, {"log.retention.check.interval.ms", "100"}};
+    return {{"log.retention.check.interval.ms", "100"}};
   }
 
   void SetUp() override {
@@ -140,12 +139,15 @@ class E2eTest : public ::testing::Test {
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
   }
-  // Closes the broker and opens it again on the same directory with the same configs.
-  void ReopenBroker() {
+  // Closes the broker and opens it again on the same directory, with the same configs or with `configs`
+  // added to them.
+  void ReopenBroker(const std::map<std::string, std::string>& configs = {}) {
     ASSERT_NE(broker_, nullptr);
     E2E_ASSERT_OK(broker_->Close());
     broker_.reset();
-    OpenBroker(configs_);
+    std::map<std::string, std::string> all = configs_;
+    for (const auto& [k, v] : configs) all[k] = v;
+    OpenBroker(std::move(all));
   }
 
   Admin& admin() { return broker_->admin(); }

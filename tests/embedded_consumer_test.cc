@@ -131,6 +131,31 @@ TEST_F(ConsumerTest, SeekIntoTheMiddleOfABatchStartsAtExactlyThatOffset) {
   EXPECT_EQ(consumer->Position(tp).value_or(-1), 10);
 }
 
+TEST_F(ConsumerTest, SeekRejectsNegativeOffsetsAndUnassignedPartitions) {
+  CreateTopic("seek", 2);
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"seek", 0}}));
+  EXPECT_EQ(consumer->Seek({"seek", 0}, -5).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(consumer->Seek({"seek", 1}, 0).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(consumer->Position({"seek", 1}).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Kafka answers a fetch past the log end with OFFSET_OUT_OF_RANGE and the consumer resets as
+// auto.offset.reset says (here: earliest), instead of waiting for offsets that may never come.
+TEST_F(ConsumerTest, SeekPastTheLogEndResetsPerAutoOffsetReset) {
+  CreateTopic("seek", 1);
+  std::unique_ptr<Producer> producer = NewProducer();
+  ProduceValues(producer.get(), "seek", 0, Numbered("v", 0, 5));
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  const TopicPartition tp{"seek", 0};
+  E2E_ASSERT_OK(consumer->Assign({tp}));
+  E2E_ASSERT_OK(consumer->Seek(tp, 1000));
+  std::vector<OwnedRecord> got;
+  E2E_ASSERT_OK(PollFor(consumer.get(), 5, &got, absl::Seconds(2)));
+  ASSERT_EQ(got.size(), 5u) << "position " << consumer->Position(tp).value_or(-1);
+  EXPECT_EQ(got[0].offset, 0);
+}
+
 TEST_F(ConsumerTest, SeekToBeginningRereadsAndSeekToEndWaitsForNewRecords) {
   CreateTopic("ends", 1);
   std::unique_ptr<Producer> producer = NewProducer();
@@ -264,6 +289,25 @@ TEST_F(ConsumerTest, MaxPollRecordsBoundsEachPollUpToOneBatch) {
   }
   EXPECT_EQ(next, 100);
   EXPECT_GE(polls, 3);
+}
+
+// KIP-74: a fetch returns the first batch even when it is larger than max.partition.fetch.bytes (and
+// fetch.max.bytes), so that a consumer never gets stuck behind a large record.
+TEST_F(ConsumerTest, ABatchLargerThanTheFetchLimitsIsStillReturned) {
+  CreateTopic("large", 1);
+  std::unique_ptr<Producer> producer = NewProducer();
+  ProduceValues(producer.get(), "large", 0, {std::string(5000, 'x')});
+  ProduceValues(producer.get(), "large", 0, {std::string(5000, 'y')});
+  ConsumerConfig config = EarliestConfig();
+  config.max_partition_fetch_bytes = 100;
+  config.fetch_max_bytes = 200;
+  std::unique_ptr<Consumer> consumer = NewConsumer(config);
+  E2E_ASSERT_OK(consumer->Assign({{"large", 0}}));
+  std::vector<OwnedRecord> got;
+  E2E_ASSERT_OK(PollFor(consumer.get(), 2, &got, absl::Seconds(2)));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].value, std::string(5000, 'x'));
+  EXPECT_EQ(got[1].value, std::string(5000, 'y'));
 }
 
 TEST_F(ConsumerTest, SimpleConsumerCommitsAndReadsCommittedOffsetsWithoutJoiningTheGroup) {

@@ -130,7 +130,9 @@ TEST_F(ProducerTest, KeyedRecordsLandInMurmur2PartitionInSendOrder) {
     EXPECT_EQ(r.partition, KeyPartition(*r.key, kPartitions)) << *r.key;
     const int index = std::stoi(r.value.value());
     auto it = last_index.find(r.partition);
-    if (it != last_index.end()) EXPECT_GT(index, it->second) << "partition " << r.partition;
+    if (it != last_index.end()) {
+      EXPECT_GT(index, it->second) << "partition " << r.partition;
+    }
     last_index[r.partition] = index;
     EXPECT_EQ(r.offset, next_offset[r.partition]++);
   }
@@ -138,35 +140,44 @@ TEST_F(ProducerTest, KeyedRecordsLandInMurmur2PartitionInSendOrder) {
   EXPECT_GT(last_index.size(), 1u);
 }
 
-TEST_F(ProducerTest, NullKeysStickToOnePartitionPerBatchAndMoveBetweenBatches) {
+TEST_F(ProducerTest, NullKeysFillABatchInOnePartitionThenMoveToAnother) {
   constexpr int32_t kPartitions = 4;
   CreateTopic("sticky", kPartitions);
-  std::unique_ptr<Producer> producer = NewProducer();
-  constexpr int kRounds = 12;
-  constexpr int kPerRound = 10;
-  for (int round = 0; round < kRounds; ++round) {
-    for (int i = 0; i < kPerRound; ++i) {
-      const std::string value = absl::StrCat(round, "/", i);
-      E2E_ASSERT_OK(producer->Send({.topic = "sticky", .value = value}));
-    }
-    E2E_ASSERT_OK(producer->Flush(kDeadline));  // completes the round's batch
+  ProducerConfig config;
+  config.batch_size = 1024;   // about 8 of these records
+  config.linger_ms = 60000;  // batches are sent because they are full (or by the final Flush)
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  constexpr int kRecords = 100;
+  const std::string padding(100, 'p');
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string value = absl::StrCat(i, ":", padding);
+    E2E_ASSERT_OK(producer->Send({.topic = "sticky", .value = value}));
   }
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
 
   std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
   E2E_ASSERT_OK(consumer->Assign(AllPartitions("sticky", kPartitions)));
-  std::vector<OwnedRecord> got = ReadAll(consumer.get(), kRounds * kPerRound);
-  std::map<int, std::set<int32_t>> partitions_of_round;
-  std::set<int32_t> used;
+  std::vector<OwnedRecord> got = ReadAll(consumer.get(), kRecords);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kRecords));
+  std::vector<int32_t> partition_of(kRecords, -1);
   for (const OwnedRecord& r : got) {
     EXPECT_FALSE(r.key.has_value());
-    const int round = std::stoi(r.value.value());
-    partitions_of_round[round].insert(r.partition);
-    used.insert(r.partition);
+    partition_of[std::stoi(r.value.value())] = r.partition;
   }
-  for (const auto& [round, partitions] : partitions_of_round) {
-    EXPECT_EQ(partitions.size(), 1u) << "round " << round << " was split over partitions";
+  // Runs of consecutive sends that landed in the same partition: one per batch.
+  std::vector<int> runs = {1};
+  for (int i = 1; i < kRecords; ++i) {
+    if (partition_of[i] == partition_of[i - 1]) {
+      ++runs.back();
+    } else {
+      runs.push_back(1);
+    }
   }
-  EXPECT_GT(used.size(), 1u) << "null-key records never left partition " << *used.begin();
+  EXPECT_GT(runs.size(), 1u) << "null-key records never left partition " << partition_of[0];
+  for (size_t r = 0; r + 1 < runs.size(); ++r) {
+    EXPECT_GE(runs[r], 4) << "run " << r << ": null-key records were spread before a batch was full";
+  }
+  EXPECT_LE(runs.size(), static_cast<size_t>(kRecords / 4));
 }
 
 TEST_F(ProducerTest, ExplicitPartitionIsHonouredOverTheKey) {
@@ -234,6 +245,62 @@ TEST_F(ProducerTest, RecordLargerThanMaxRequestSizeIsRejectedAndOthersAreDeliver
   EXPECT_EQ(got[3].offset, 3);
 }
 
+// Kafka's limit is on the serialized record, batch header included (ensureValidRecordSize): a record whose
+// value alone fits in max.request.size but whose batch does not is rejected by Send, not accepted and then
+// failed by the broker.
+TEST_F(ProducerTest, RecordWhoseBatchExceedsMaxRequestSizeIsRejectedBySend) {
+  CreateTopic("limit", 1);
+  std::unique_ptr<Producer> producer = NewProducer();  // max.request.size 1 MiB; max.message.bytes 1 MiB + 12
+  const std::string value(ProducerConfig().max_request_size - 16, 'v');
+  Deliveries deliveries;
+  const absl::Status sent = producer->Send({.topic = "limit", .value = value}, deliveries.Callback(0));
+  EXPECT_EQ(sent.code(), absl::StatusCode::kInvalidArgument) << sent;
+  const absl::Status flushed = producer->Flush(kDeadline);
+  if (sent.ok()) {
+    // Accepted: then it must be delivered.
+    E2E_EXPECT_OK(flushed);
+    for (const Deliveries::Result& r : deliveries.Take()) E2E_EXPECT_OK(r.status);
+  }
+}
+
+// A topic may accept smaller batches than the producer's batch.size. Kafka's producer then splits the
+// rejected batch and sends the halves (KIP-126): every record that fits on its own is delivered.
+TEST_F(ProducerTest, RecordsThatFitTheTopicAreDeliveredEvenIfTheirBatchWouldNot) {
+  CreateTopic("small-batches", 1, {{"max.message.bytes", "1000"}});
+  std::unique_ptr<Producer> producer = NewProducer();  // batch.size 16384
+  Deliveries deliveries;
+  const std::string padding(100, 'p');
+  for (int i = 0; i < 50; ++i) {
+    const std::string value = absl::StrCat(i, ":", padding);
+    E2E_ASSERT_OK(producer->Send({.topic = "small-batches", .value = value}, deliveries.Callback(i)));
+  }
+  E2E_EXPECT_OK(producer->Flush(kDeadline));
+  int failed = 0;
+  for (const Deliveries::Result& r : deliveries.Take()) failed += r.status.ok() ? 0 : 1;
+  ASSERT_EQ(failed, 0) << "records were failed instead of sent in smaller batches";
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"small-batches", 0}}));
+  std::vector<OwnedRecord> got = ReadAll(consumer.get(), 50);
+  ASSERT_EQ(got.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(got[i].value, absl::StrCat(i, ":", padding));
+}
+
+TEST_F(ProducerTest, SendAfterCloseIsFailedPrecondition) {
+  CreateTopic("closing", 1);
+  std::unique_ptr<Producer> producer = NewProducer();
+  Deliveries deliveries;
+  E2E_ASSERT_OK(producer->Send({.topic = "closing", .value = "last"}, deliveries.Callback(0)));
+  E2E_ASSERT_OK(producer->Close(kDeadline));
+  ASSERT_EQ(deliveries.Take().size(), 1u);  // Close flushed it
+  EXPECT_EQ(producer->Send({.topic = "closing", .value = "too late"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"closing", 0}}));
+  std::vector<OwnedRecord> got = ReadAll(consumer.get(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].value, "last");
+}
+
 // Every codec must round trip everything a record can hold: null and empty keys and values, headers with
 // null and empty values, explicit timestamps.
 class ProducerCompressionTest : public E2eTest, public ::testing::WithParamInterface<Compression> {};
@@ -296,6 +363,16 @@ TEST_P(ProducerCompressionTest, RoundTripsKeysValuesHeadersAndTimestamps) {
     EXPECT_EQ(got[i].value, want[i].value);
     EXPECT_EQ(got[i].headers, want[i].headers);
   }
+
+  // Reading from the middle of a compressed batch starts at exactly that record.
+  std::unique_ptr<Consumer> seeker = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(seeker->Assign({{"codec", 0}}));
+  E2E_ASSERT_OK(seeker->Seek({"codec", 0}, 150));
+  std::vector<OwnedRecord> tail = ReadAll(seeker.get(), kRecords - 150);
+  ASSERT_FALSE(tail.empty());
+  EXPECT_EQ(tail.front().offset, 150);
+  EXPECT_EQ(tail.front().value, want[150].value);
+  EXPECT_EQ(tail.back().offset, kRecords - 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, ProducerCompressionTest,

@@ -62,7 +62,7 @@ LogManagerOptions Options(const std::string& dir) {
     if (i % 2 == 0) {
       absl::Notification done;
       absl::Status status;
-      (*m)->RequestFlush(log, acked, [&](absl::Status s) {
+      (*m)->RequestFlush(log, r->last_offset, [&](absl::Status s) {
         status = s;
         done.Notify();
       });

@@ -55,8 +55,8 @@ struct TopicPartitionOffset {
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  virtual void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) {}
-  virtual void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) {}
+  virtual void OnPartitionsRevoked(const std::vector<TopicPartition>& /*partitions*/) {}
+  virtual void OnPartitionsAssigned(const std::vector<TopicPartition>& /*partitions*/) {}
 };
 
 using CommitCallback = absl::AnyInvocable<void(const absl::Status& status)>;

@@ -84,10 +84,11 @@ class ConsumerRecords {
   std::string* NewBuffer();
   // AddBatches registers the whole batches in `data` (inside a buffer from NewBuffer) read from `tp`,
   // skipping records with offsets below `skip_before` (a fetch may start inside a batch). Decompresses
-  // compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Returns the offset
-  // after the last record added (or skip_before if none). kDataLoss for a corrupt batch.
+  // compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Stops after the
+  // batch that brings count() to `max_records` or more (batches are never split). Returns the offset after
+  // the last batch added (or skip_before if none). kDataLoss for a corrupt batch.
   absl::StatusOr<int64_t> AddBatches(const TopicPartition& tp, absl::string_view data, int64_t skip_before,
-                                     bool verify_crc);
+                                     bool verify_crc, int64_t max_records = INT64_MAX);
 
  private:
   struct Chunk {
