@@ -129,6 +129,15 @@ TEST_F(BrokerAdminTest, DeletedTopicIsGoneForProducersAndAdmin) {
   ASSERT_TRUE(topic.ok()) << topic.status();
   ASSERT_EQ(topic->partitions.size(), 1u);
   EXPECT_EQ(topic->partitions[0].log_end_offset, 0);
+  // The producer that wrote to the old topic writes to the new one.
+  ProduceValues(producer.get(), "doomed", 0, {"reborn"});
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"doomed", 0}}));
+  std::vector<OwnedRecord> got;
+  E2E_ASSERT_OK(PollFor(consumer.get(), 2, &got, absl::Milliseconds(500)));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].offset, 0);
+  EXPECT_EQ(got[0].value, "reborn");
 }
 
 TEST_F(BrokerAdminTest, ListTopicsShowsConsumerOffsetsOnlyWhenAskedForInternalTopics) {

@@ -9,7 +9,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tests/e2e_util.h"
 
@@ -171,6 +174,85 @@ TEST_F(ConsumerGroupTest, AThirdConsumerJoiningKeepsEveryPartitionCoveredOnce) {
   })) << "a " << a->assignment().size() << ", b " << b->assignment().size() << ", c " << c->assignment().size();
 }
 
+// Each consumer on its own thread, as applications run them: the group settles on one partition each and
+// every record produced afterwards is consumed once, by its partition's owner.
+TEST_F(ConsumerGroupTest, FourConsumersOnFourThreadsShareTheTopicOnePartitionEach) {
+  constexpr int kConsumers = 4;
+  constexpr int kRecordsPerPartition = 100;
+  absl::Mutex mu;
+  std::vector<std::vector<TopicPartition>> assignments(kConsumers);  // guarded by mu
+  std::vector<std::vector<OwnedRecord>> consumed(kConsumers);       // guarded by mu
+  int total = 0;                                                     // guarded by mu
+  bool stop = false;                                                 // guarded by mu
+  std::vector<std::unique_ptr<Consumer>> consumers;
+  for (int i = 0; i < kConsumers; ++i) {
+    ConsumerConfig config = EarliestConfig("threaded");
+    config.client_id = absl::StrCat("thread-", i);
+    config.heartbeat_interval_ms = 100;
+    consumers.push_back(NewConsumer(config));
+    ASSERT_NE(consumers.back(), nullptr);
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kConsumers; ++i) {
+    threads.emplace_back([&, i] {
+      Consumer* c = consumers[i].get();
+      E2E_EXPECT_OK(c->Subscribe({"orders"}));
+      ConsumerRecords records;
+      std::vector<OwnedRecord> batch;
+      while (true) {
+        {
+          absl::MutexLock lock(&mu);
+          if (stop) break;
+        }
+        absl::Status s = c->Poll(absl::Milliseconds(50), &records);
+        if (!s.ok()) {
+          ADD_FAILURE() << "consumer " << i << ": " << s;
+          break;
+        }
+        batch.clear();
+        E2E_EXPECT_OK(AppendRecords(records, &batch));
+        absl::MutexLock lock(&mu);
+        assignments[i] = Sorted(c->Assignment());
+        consumed[i].insert(consumed[i].end(), batch.begin(), batch.end());
+        total += static_cast<int>(batch.size());
+      }
+    });
+  }
+  auto settled = [&] {
+    std::set<TopicPartition> all;
+    for (const auto& a : assignments) {
+      if (a.size() != 1) return false;
+      all.insert(a[0]);
+    }
+    return all.size() == kConsumers;
+  };
+  {
+    absl::MutexLock lock(&mu);
+    const bool ok = mu.AwaitWithTimeout(absl::Condition(&settled), kDeadline);
+    EXPECT_TRUE(ok) << "the group never settled on one partition per consumer";
+    if (!ok) stop = true;
+  }
+  if (!HasFailure()) {
+    ProduceToEveryPartition("t", kRecordsPerPartition);
+    absl::MutexLock lock(&mu);
+    auto all_consumed = [&] { return total >= kConsumers * kRecordsPerPartition; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_consumed), kDeadline)) << "consumed " << total;
+    stop = true;
+  }
+  for (std::thread& t : threads) t.join();
+  // Closed only now: a member leaving earlier would start a rebalance under the others' feet.
+  for (std::unique_ptr<Consumer>& c : consumers) E2E_EXPECT_OK(c->Close());
+  for (int i = 0; i < kConsumers && !HasFailure(); ++i) {
+    ASSERT_EQ(assignments[i].size(), 1u);
+    EXPECT_EQ(consumed[i].size(), static_cast<size_t>(kRecordsPerPartition)) << "consumer " << i;
+    std::set<int64_t> offsets;
+    for (const OwnedRecord& r : consumed[i]) {
+      EXPECT_EQ(r.partition, assignments[i][0].partition);
+      EXPECT_TRUE(offsets.insert(r.offset).second) << "offset " << r.offset << " consumed twice";
+    }
+  }
+}
+
 TEST_F(ConsumerGroupTest, AConsumerThatClosesLeavesAndTheOthersTakeItsPartitions) {
   std::unique_ptr<Member> a = Join("leaving", "a");
   std::unique_ptr<Member> b = Join("leaving", "b");
@@ -184,6 +266,22 @@ TEST_F(ConsumerGroupTest, AConsumerThatClosesLeavesAndTheOthersTakeItsPartitions
   // The session timeout (30 s) is longer than the deadline: only the leave can explain a rebalance.
   ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return Covers({a.get(), b.get()}, {2, 2}); }))
       << "a " << a->assignment().size() << ", b " << b->assignment().size();
+}
+
+TEST_F(ConsumerGroupTest, UnsubscribeRevokesAndTheOthersTakeThePartitions) {
+  std::unique_ptr<Member> a = Join("unsubscribing", "a");
+  std::unique_ptr<Member> b = Join("unsubscribing", "b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return Covers({a.get(), b.get()}, {2, 2}); }));
+  const Partitions had = b->assignment();
+  E2E_ASSERT_OK(b->consumer->Unsubscribe());
+  EXPECT_TRUE(b->consumer->Assignment().empty());
+  ASSERT_FALSE(b->listener.events.empty());
+  EXPECT_FALSE(b->listener.events.back().assigned);
+  EXPECT_EQ(b->listener.events.back().partitions, had);
+  b->paused = true;
+  ASSERT_TRUE(PollUntil({a.get()}, [&] { return Covers({a.get()}, {4}); }))
+      << "a has " << a->assignment().size();
 }
 
 TEST_F(ConsumerGroupTest, ANewConsumerResumesExactlyAfterTheGroupsCommittedOffsets) {
@@ -289,6 +387,8 @@ TEST_F(ConsumerGroupTest, AConsumerThatStopsPollingIsExpiredAndLosesItsPartition
   ASSERT_TRUE(PollUntil({a.get()}, [&] { return Covers({a.get()}, {4}); },
                         absl::Milliseconds(kSessionMs) + kDeadline))
       << "a still has " << a->assignment().size() << " partitions";
+  // b's generation is over: its commit is refused, as Kafka's CommitFailedException.
+  EXPECT_EQ(b->consumer->CommitSync(kDeadline).code(), absl::StatusCode::kFailedPrecondition);
   // b comes back: it finds it was expired, rejoins, and the group splits again.
   b->paused = false;
   ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return Covers({a.get(), b.get()}, {2, 2}); }, kDeadline,

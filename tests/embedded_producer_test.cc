@@ -285,6 +285,27 @@ TEST_F(ProducerTest, RecordsThatFitTheTopicAreDeliveredEvenIfTheirBatchWouldNot)
   for (int i = 0; i < 50; ++i) EXPECT_EQ(got[i].value, absl::StrCat(i, ":", padding));
 }
 
+TEST_F(ProducerTest, RecordsBufferedForATopicThatIsDeletedFailThroughTheirCallbacks) {
+  CreateTopic("vanishing", 2);
+  ProducerConfig config;
+  config.linger_ms = 3'600'000;
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  Deliveries deliveries;
+  for (int i = 0; i < 4; ++i) {
+    E2E_ASSERT_OK(producer->Send({.topic = "vanishing", .partition = i % 2, .value = "x"}, deliveries.Callback(i)));
+  }
+  E2E_ASSERT_OK(admin().DeleteTopic("vanishing"));
+  EXPECT_FALSE(producer->Flush(kDeadline).ok());
+  std::vector<Deliveries::Result> results = deliveries.Take();
+  EXPECT_EQ(results.size(), 4u);
+  for (const Deliveries::Result& r : results) {
+    EXPECT_FALSE(r.status.ok()) << "record " << r.index << " acknowledged at offset " << r.metadata.offset;
+  }
+  // The producer goes on working for other topics.
+  CreateTopic("other", 1);
+  ProduceValues(producer.get(), "other", 0, {"fine"});
+}
+
 TEST_F(ProducerTest, SendAfterCloseIsFailedPrecondition) {
   CreateTopic("closing", 1);
   std::unique_ptr<Producer> producer = NewProducer();
