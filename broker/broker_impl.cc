@@ -131,9 +131,8 @@ absl::StatusOr<std::shared_ptr<PartitionLog>> BrokerImpl::GetLog(absl::string_vi
 }
 
 absl::Status BrokerImpl::CreateTopic(const NewTopic& topic) {
-  if (absl::StartsWith(topic.name, "__")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("topic name ", topic.name, " is reserved: names starting with __ are internal"));
+  if (topic.name == kOffsetsTopic) {
+    return absl::InvalidArgumentError(absl::StrCat("topic name ", topic.name, " is reserved for internal use"));
   }
   const int32_t partitions = topic.partitions == -1 ? num_partitions_ : topic.partitions;
   EDDY_RETURN_IF_ERROR(logs_->CreateTopic(topic.name, partitions, topic.configs));
@@ -157,7 +156,7 @@ absl::Status BrokerImpl::CreatePartitions(absl::string_view name, int32_t total)
 absl::StatusOr<std::vector<std::string>> BrokerImpl::ListTopics(bool include_internal) {
   std::vector<std::string> names;
   for (const TopicInfo& t : logs_->ListTopics()) {
-    if (!include_internal && absl::StartsWith(t.name, "__")) continue;
+    if (!include_internal && t.name == kOffsetsTopic) continue;
     names.push_back(t.name);
   }
   std::sort(names.begin(), names.end());
@@ -168,7 +167,7 @@ absl::StatusOr<TopicDescription> BrokerImpl::DescribeTopic(absl::string_view nam
   EDDY_ASSIGN_OR_RETURN(TopicInfo info, logs_->DescribeTopic(name));
   TopicDescription d;
   d.name = info.name;
-  d.internal = absl::StartsWith(info.name, "__");
+  d.internal = info.name == kOffsetsTopic;
   d.configs = info.configs;
   for (int32_t p = 0; p < info.partitions; ++p) {
     EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PartitionLog> log, logs_->GetLog(name, p));

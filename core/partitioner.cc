@@ -1,7 +1,6 @@
 // Kafka-compatible partitioning: murmur2 for keys, sticky random partitions for null keys.
 #include "eddy/core/partitioner.h"
 
-#include <random>
 
 namespace eddy {
 
@@ -34,44 +33,6 @@ int32_t Murmur2(absl::string_view data) {
   h *= m;
   h ^= h >> 15;
   return static_cast<int32_t>(h);
-}
-
-StickyPartitioner::StickyPartitioner(uint64_t seed) : state_(seed) {}
-
-StickyPartitioner::StickyPartitioner() : state_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
-
-uint64_t StickyPartitioner::NextRandom() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-int32_t StickyPartitioner::RandomPartition(int32_t n, int32_t avoid) {
-  if (n <= 1) return 0;
-  if (avoid < 0 || avoid >= n) return static_cast<int32_t>(NextRandom() % static_cast<uint64_t>(n));
-  // Uniform over the n - 1 others: draw from [0, n - 1) and skip over `avoid`.
-  const auto r = static_cast<int32_t>(NextRandom() % static_cast<uint64_t>(n - 1));
-  return r >= avoid ? r + 1 : r;
-}
-
-int32_t StickyPartitioner::Partition(absl::string_view topic, int32_t num_partitions) {
-  auto it = sticky_.find(topic);
-  if (it == sticky_.end()) {
-    it = sticky_.emplace(std::string(topic), RandomPartition(num_partitions, -1)).first;
-  } else if (it->second >= num_partitions) {
-    it->second = RandomPartition(num_partitions, -1);
-  }
-  return it->second;
-}
-
-void StickyPartitioner::OnNewBatch(absl::string_view topic, int32_t num_partitions, int32_t prev_partition) {
-  auto it = sticky_.find(topic);
-  if (it == sticky_.end()) {
-    sticky_.emplace(std::string(topic), RandomPartition(num_partitions, prev_partition));
-  } else if (it->second == prev_partition) {
-    it->second = RandomPartition(num_partitions, prev_partition);
-  }
 }
 
 }  // namespace eddy

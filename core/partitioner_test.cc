@@ -48,58 +48,5 @@ TEST(PartitionerTest, KeyPartitionIsPositiveMurmur2ModuloPartitions) {
   EXPECT_EQ(KeyPartition("21", 7), 1173551340 % 7);
 }
 
-TEST(StickyPartitionerTest, StaysOnOnePartitionUntilABatchCompletes) {
-  StickyPartitioner p(42);
-  const int32_t first = p.Partition("t", 8);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(p.Partition("t", 8), first);
-  p.OnNewBatch("t", 8, first);
-  const int32_t second = p.Partition("t", 8);
-  EXPECT_NE(second, first);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(p.Partition("t", 8), second);
-}
-
-TEST(StickyPartitionerTest, IgnoresACompletedBatchOfAnotherPartition) {
-  StickyPartitioner p(7);
-  const int32_t sticky = p.Partition("t", 8);
-  p.OnNewBatch("t", 8, (sticky + 1) % 8);
-  EXPECT_EQ(p.Partition("t", 8), sticky);
-}
-
-TEST(StickyPartitionerTest, KeepsTopicsIndependentAndCoversAllPartitions) {
-  StickyPartitioner p(1);
-  std::set<int32_t> seen;
-  for (int i = 0; i < 200; ++i) {
-    const int32_t cur = p.Partition("a", 5);
-    seen.insert(cur);
-    p.OnNewBatch("a", 5, cur);
-  }
-  EXPECT_EQ(seen.size(), 5u);
-  const int32_t b = p.Partition("b", 3);
-  p.OnNewBatch("a", 5, p.Partition("a", 5));
-  EXPECT_EQ(p.Partition("b", 3), b);
-}
-
-TEST(StickyPartitionerTest, SinglePartitionTopicsAndShrinkingTopicsStayInRange) {
-  StickyPartitioner p(3);
-  EXPECT_EQ(p.Partition("one", 1), 0);
-  p.OnNewBatch("one", 1, 0);
-  EXPECT_EQ(p.Partition("one", 1), 0);
-  for (int i = 0; i < 50; ++i) {
-    const int32_t cur = p.Partition("t", 100);
-    p.OnNewBatch("t", 100, cur);
-  }
-  EXPECT_LT(p.Partition("t", 2), 2);
-}
-
-TEST(StickyPartitionerTest, IsDeterministicForASeed) {
-  StickyPartitioner a(99), b(99);
-  for (int i = 0; i < 20; ++i) {
-    const int32_t pa = a.Partition("t", 16);
-    ASSERT_EQ(pa, b.Partition("t", 16));
-    a.OnNewBatch("t", 16, pa);
-    b.OnNewBatch("t", 16, pa);
-  }
-}
-
 }  // namespace
 }  // namespace eddy

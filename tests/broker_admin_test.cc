@@ -61,10 +61,14 @@ TEST_F(BrokerAdminTest, CreatingAnExistingTopicIsAlreadyExists) {
   EXPECT_EQ(topic->partitions.size(), 2u);
 }
 
-TEST_F(BrokerAdminTest, DoubleUnderscoreNamesAreReservedForInternalTopics) {
-  EXPECT_FALSE(admin().CreateTopic({.name = "__consumer_offsets", .partitions = 1}).ok());
-  EXPECT_EQ(admin().CreateTopic({.name = "__my_internal", .partitions = 1}).code(),
+TEST_F(BrokerAdminTest, InternalTopicNamesAreReservedButOtherDoubleUnderscoreNamesAreNot) {
+  // As Kafka: __consumer_offsets is the broker's own; other names starting with __ are legal topics.
+  EXPECT_EQ(admin().CreateTopic({.name = "__consumer_offsets", .partitions = 1}).code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(admin().CreateTopic({.name = "__my_topic", .partitions = 1}).ok());
+  absl::StatusOr<std::vector<std::string>> names = admin().ListTopics(/*include_internal=*/false);
+  ASSERT_TRUE(names.ok());
+  EXPECT_NE(std::find(names->begin(), names->end(), "__my_topic"), names->end());
 }
 
 TEST_F(BrokerAdminTest, DescribeTopicShowsPartitionOffsetsAndOverriddenConfigs) {
