@@ -42,6 +42,10 @@ constexpr std::pair<absl::string_view, absl::string_view> kTopicDefaults[] = {
     {"log.index.interval.bytes", "index.interval.bytes"},
     {"log.message.timestamp.type", "message.timestamp.type"},
     {"log.cleanup.policy", "cleanup.policy"},
+    {"log.cleaner.delete.retention.ms", "delete.retention.ms"},
+    {"log.cleaner.min.compaction.lag.ms", "min.compaction.lag.ms"},
+    {"log.cleaner.max.compaction.lag.ms", "max.compaction.lag.ms"},
+    {"log.cleaner.min.cleanable.ratio", "min.cleanable.dirty.ratio"},
 };
 
 }  // namespace
@@ -88,7 +92,9 @@ absl::StatusOr<std::unique_ptr<BrokerImpl>> BrokerImpl::Open(const BrokerOptions
 
   // The internal offsets topic: one partition, compacted, never deleted by time (Kafka's settings).
   if (!b->logs_->DescribeTopic(kOffsetsTopic).ok()) {
-    EDDY_RETURN_IF_ERROR(b->logs_->CreateTopic(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}));
+    // 100 MiB segments (Kafka's offsets.topic.segment.bytes), so that sealed segments get compacted.
+    EDDY_RETURN_IF_ERROR(b->logs_->CreateTopic(kOffsetsTopic, 1,
+                                               {{"cleanup.policy", "compact"}, {"segment.bytes", "104857600"}}));
   }
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PartitionLog> offsets_log, b->logs_->GetLog(kOffsetsTopic, 0));
   b->offsets_store_ = std::make_unique<OffsetsTopicStore>(b->logs_.get(), std::move(offsets_log), &b->notifier_);

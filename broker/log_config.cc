@@ -1,6 +1,7 @@
 // LogConfig parsing and Kafka's topic name rules. See log_config.h.
 #include "broker/log_config.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -49,6 +50,25 @@ absl::Status ParseCleanupPolicy(absl::string_view value, std::string* out) {
   return absl::OkStatus();
 }
 
+// Parses a DOUBLE in [0, 1].
+absl::Status ParseRatio(absl::string_view key, absl::string_view value, double* out) {
+  double v;
+  if (!absl::SimpleAtod(absl::StripAsciiWhitespace(value), &v) || v != v) {
+    return BadValue(key, value, "Not a number of type DOUBLE");
+  }
+  if (v < 0) return BadValue(key, value, "Value must be at least 0");
+  if (v > 1) return BadValue(key, value, "Value must be no more than 1");
+  *out = v;
+  return absl::OkStatus();
+}
+
+bool PolicyContains(absl::string_view policy, absl::string_view what) {
+  for (absl::string_view p : absl::StrSplit(policy, ',')) {
+    if (absl::StripAsciiWhitespace(p) == what) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<LogConfig> LogConfig::FromMap(const LogConfig& defaults,
@@ -84,6 +104,14 @@ absl::StatusOr<LogConfig> LogConfig::FromMap(const LogConfig& defaults,
       }
     } else if (key == "cleanup.policy") {
       s = ParseCleanupPolicy(value, &c.cleanup_policy);
+    } else if (key == "delete.retention.ms") {
+      s = ParseInt(key, value, 0, kInt64Max, "LONG", &c.delete_retention_ms);
+    } else if (key == "min.compaction.lag.ms") {
+      s = ParseInt(key, value, 0, kInt64Max, "LONG", &c.min_compaction_lag_ms);
+    } else if (key == "max.compaction.lag.ms") {
+      s = ParseInt(key, value, 1, kInt64Max, "LONG", &c.max_compaction_lag_ms);
+    } else if (key == "min.cleanable.dirty.ratio") {
+      s = ParseRatio(key, value, &c.min_cleanable_dirty_ratio);
     } else if (key == "file.delete.delay.ms") {
       s = ParseInt(key, value, 0, kInt64Max, "LONG", &c.file_delete_delay_ms);
     } else if (key == "min.insync.replicas") {
@@ -94,17 +122,26 @@ absl::StatusOr<LogConfig> LogConfig::FromMap(const LogConfig& defaults,
     }
     if (!s.ok()) return s;
   }
+  if (c.min_compaction_lag_ms > c.max_compaction_lag_ms) {
+    return absl::InvalidArgumentError(absl::StrCat("conflict topic config setting min.compaction.lag.ms (",
+                                                   c.min_compaction_lag_ms, ") > max.compaction.lag.ms (",
+                                                   c.max_compaction_lag_ms, ")"));
+  }
   return c;
 }
 
 std::map<std::string, std::string> LogConfig::ToMap() const {
   return {
       {"cleanup.policy", cleanup_policy},
+      {"delete.retention.ms", absl::StrCat(delete_retention_ms)},
       {"file.delete.delay.ms", absl::StrCat(file_delete_delay_ms)},
       {"index.interval.bytes", absl::StrCat(index_interval_bytes)},
       {"max.message.bytes", absl::StrCat(max_message_bytes)},
+      {"max.compaction.lag.ms", absl::StrCat(max_compaction_lag_ms)},
       {"message.timestamp.type",
        message_timestamp_type == TimestampType::kLogAppendTime ? "LogAppendTime" : "CreateTime"},
+      {"min.cleanable.dirty.ratio", absl::StrCat(min_cleanable_dirty_ratio)},
+      {"min.compaction.lag.ms", absl::StrCat(min_compaction_lag_ms)},
       {"min.insync.replicas", absl::StrCat(min_insync_replicas)},
       {"retention.bytes", absl::StrCat(retention_bytes)},
       {"retention.ms", absl::StrCat(retention_ms)},
@@ -114,11 +151,12 @@ std::map<std::string, std::string> LogConfig::ToMap() const {
   };
 }
 
-bool LogConfig::delete_enabled() const {
-  for (absl::string_view p : absl::StrSplit(cleanup_policy, ',')) {
-    if (absl::StripAsciiWhitespace(p) == "delete") return true;
-  }
-  return false;
+bool LogConfig::delete_enabled() const { return PolicyContains(cleanup_policy, "delete"); }
+
+bool LogConfig::compact_enabled() const { return PolicyContains(cleanup_policy, "compact"); }
+
+int64_t LogConfig::max_segment_ms() const {
+  return compact_enabled() ? std::min(segment_ms, max_compaction_lag_ms) : segment_ms;
 }
 
 absl::Status ValidateTopicName(absl::string_view name) {

@@ -37,10 +37,21 @@ struct LogConfig {
   // message.timestamp.type: CreateTime keeps the producer's timestamps; LogAppendTime stamps each batch
   // with the broker's clock when it is appended.
   TimestampType message_timestamp_type = TimestampType::kCreateTime;
-  // cleanup.policy: "delete", "compact" or "compact,delete" (any order) are accepted and stored. Only
-  // deletion (retention) is enforced for now: compaction is not implemented yet, so a compact-only topic
-  // keeps everything.
+  // cleanup.policy: "delete" (retention), "compact" (the log cleaner keeps the latest record per key) or
+  // "compact,delete" (both; any order). See docs/log-compaction.md.
   std::string cleanup_policy = "delete";
+  // delete.retention.ms: how long a tombstone (null value) survives after the cleaner first saw it: long
+  // enough for a consumer that reads the log from the start to see the delete. 1 day, Kafka's default.
+  int64_t delete_retention_ms = 86400000;
+  // min.compaction.lag.ms: a record stays uncompacted at least this long after it was appended (its
+  // segment's largest timestamp is older than now - this). 0 = as soon as its segment is sealed.
+  int64_t min_compaction_lag_ms = 0;
+  // max.compaction.lag.ms: a record stays uncompacted at most about this long: a log with dirty records
+  // older than this is cleaned whatever its dirty ratio, and its active segment rolls at this age.
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  // min.cleanable.dirty.ratio: the cleaner picks a log once its dirty (not yet cleaned) bytes exceed this
+  // fraction of its cleanable bytes.
+  double min_cleanable_dirty_ratio = 0.5;
   // file.delete.delay.ms: accepted and stored. Eddy deletes segment files at once: readers that still use
   // a deleted segment hold its file descriptor, which keeps the data readable until they finish.
   int64_t file_delete_delay_ms = 60000;
@@ -56,6 +67,12 @@ struct LogConfig {
 
   // Whether retention deletes segments: cleanup.policy contains "delete".
   bool delete_enabled() const;
+  // Whether the log cleaner compacts the log: cleanup.policy contains "compact". Such a log also requires a
+  // key on every record (Kafka's rule, for "compact,delete" too).
+  bool compact_enabled() const;
+  // The age at which the active segment rolls: segment.ms, or max.compaction.lag.ms if that is smaller and
+  // the log is compacted (Kafka's maxSegmentMs), so that the cleaner can reach every record in time.
+  int64_t max_segment_ms() const;
 };
 
 // ValidateTopicName applies Kafka's rules: not empty, not "." or "..", at most 249 characters, only ASCII

@@ -83,6 +83,19 @@ absl::StatusOr<std::unique_ptr<LogManager>> LogManager::Open(LogManagerOptions o
     m->closed_ = true;
     return s;
   }
+  LogManager* raw = m.get();
+  m->cleaner_ = LogCleaner::Create(
+      m->options_.data_dir, m->options_.cleaner,
+      [raw] {
+        std::vector<CleanableLog> logs;
+        for (const auto& [name, t] : raw->Topics()) {
+          if (!t->config.compact_enabled()) continue;
+          for (const auto& log : t->logs) logs.push_back(CleanableLog{log, t->topic_id});
+        }
+        return logs;
+      },
+      [raw] { return raw->NowMs(); });
+  m->cleaner_->Start();
   m->flusher_ = std::make_unique<LogFlusher>(m->options_.flush_threads);
   m->background_ = std::thread([raw = m.get()] { raw->RunBackground(); });
   return m;
@@ -287,6 +300,7 @@ absl::Status LogManager::DeleteTopic(absl::string_view name) {
   const std::string suffix = absl::StrCat(".", absl::BytesToHexString(topic->topic_id), kDeleteSuffix);
   for (size_t p = 0; p < topic->logs.size(); ++p) {
     topic->logs[p]->MarkDeleted();
+    cleaner_->AbortCleaning(*topic->logs[p]);  // before its directory goes
     const std::string dir = PartitionDir(topic->name, static_cast<int32_t>(p));
     const std::string doomed = dir + suffix;
     if (::rename(dir.c_str(), doomed.c_str()) != 0) {
@@ -413,6 +427,12 @@ absl::Status LogManager::CheckpointRecoveryPoints() {
   return status;
 }
 
+absl::StatusOr<int> LogManager::RunCleanerNow() { return cleaner_->RunNow(); }
+
+std::optional<int64_t> LogManager::CleanerFirstDirtyOffset(const TopicPartition& tp) const {
+  return cleaner_->FirstDirtyOffset(tp);
+}
+
 void LogManager::RunBackground() {
   const absl::Duration checkpoint_every = absl::Milliseconds(std::max<int64_t>(options_.recovery_point_checkpoint_interval_ms, 1));
   const absl::Duration retention_every = absl::Milliseconds(std::max<int64_t>(options_.retention_check_interval_ms, 1));
@@ -450,6 +470,7 @@ absl::Status LogManager::Close() {
     }
     background_.join();
   }
+  if (cleaner_ != nullptr) cleaner_->Stop();  // aborts a cleaning in progress; its files are removed
   if (flusher_ != nullptr) flusher_->Stop();
   absl::Status status;
   for (const auto& log : AllLogs()) status.Update(log->Close());

@@ -8,9 +8,10 @@
 //   <data-dir>/meta/topics.pb                     topic metadata (broker/proto/metadata.proto)
 //   <data-dir>/<topic>-<partition>/               one PartitionLog per partition
 //
-// Lifecycle: Open (locks the directory, recovers every partition, starts the background threads) ... Close
-// (flushes and closes every log, writes the checkpoint and the clean-shutdown marker, releases the lock).
-// The destructor calls Close.
+// Lifecycle: Open (locks the directory, recovers every partition, starts the background threads: flushers,
+// the retention/checkpoint thread, the log cleaner's threads) ... Close (stops the cleaner, flushes and
+// closes every log, writes the checkpoint and the clean-shutdown marker, releases the lock). The destructor
+// calls Close.
 //
 // Thread-safety: thread-safe. Admin operations (CreateTopic, DeleteTopic, AddPartitions) are serialized
 // with each other; GetLog/ListTopics/DescribeTopic only take a short reader lock and are never blocked by
@@ -21,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/file_util.h"
+#include "broker/log_cleaner.h"
 #include "broker/log_config.h"
 #include "broker/log_flusher.h"
 #include "broker/partition_log.h"
@@ -53,6 +56,8 @@ struct LogManagerOptions {
   int64_t recovery_point_checkpoint_interval_ms = 1000;
   // Threads that fsync logs for RequestFlush. Different partitions sync in parallel.
   int flush_threads = 2;
+  // The log cleaner (compaction of cleanup.policy=compact topics): log.cleaner.* broker settings.
+  LogCleanerOptions cleaner;
   // Milliseconds since the epoch, used for retention. Default (empty): the wall clock. Injectable for tests.
   std::function<int64_t()> clock;
 };
@@ -124,6 +129,12 @@ class LogManager {
   // CheckpointRecoveryPoints syncs sealed segments and writes the recovery-point checkpoint now (the
   // background thread does it every recovery_point_checkpoint_interval_ms).
   absl::Status CheckpointRecoveryPoints();
+  // RunCleanerNow compacts, on the calling thread, every compacted log that needs it (LogCleaner::RunNow:
+  // the usual dirty-ratio, lag and delete-horizon rules, with the injected clock); returns how many logs
+  // were cleaned. The cleaner threads do this every log.cleaner.backoff.ms when there is nothing to do.
+  absl::StatusOr<int> RunCleanerNow();
+  // The cleaner's first dirty offset of a partition (tests, tools); nullopt if the partition is not compacted.
+  std::optional<int64_t> CleanerFirstDirtyOffset(const TopicPartition& tp) const;
 
   // Close stops the background threads, completes pending flush requests, closes every log (indexes
   // written, everything fsynced), writes the checkpoint and the clean-shutdown marker, and releases the
@@ -161,6 +172,7 @@ class LogManager {
   const LogManagerOptions options_;
   File lock_file_;
   std::unique_ptr<LogFlusher> flusher_;
+  std::unique_ptr<LogCleaner> cleaner_;
 
   // Serializes admin operations (held across their file I/O).
   absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(mu_);

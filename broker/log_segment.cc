@@ -49,22 +49,23 @@ std::string LogSegment::FileName(int64_t base_offset, absl::string_view extensio
   return absl::StrFormat("%020d%s", base_offset, extension);
 }
 
-LogSegment::LogSegment(std::string dir, int64_t base_offset, const LogConfig& config, File log)
+LogSegment::LogSegment(std::string dir, int64_t base_offset, const LogConfig& config, File log,
+                       absl::string_view suffix)
     : dir_(std::move(dir)),
       base_offset_(base_offset),
       index_interval_bytes_(config.index_interval_bytes),
       log_(std::move(log)),
-      offset_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".index")), base_offset,
+      offset_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".index"), suffix), base_offset,
                     static_cast<size_t>(config.segment_index_bytes) / OffsetIndex::kEntrySize),
-      time_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".timeindex")), base_offset,
+      time_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".timeindex"), suffix), base_offset,
                   static_cast<size_t>(config.segment_index_bytes) / TimeIndex::kEntrySize),
       next_offset_(base_offset) {}
 
 absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Create(const std::string& dir, int64_t base_offset,
-                                                               const LogConfig& config) {
-  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"));
+                                                               const LogConfig& config, absl::string_view suffix) {
+  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"), suffix);
   EDDY_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR | O_CREAT | O_TRUNC));
-  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f)));
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f), suffix));
   // Leftover index files would otherwise be appended to.
   EDDY_RETURN_IF_ERROR(RemoveFile(seg->offset_index_.path()));
   EDDY_RETURN_IF_ERROR(RemoveFile(seg->time_index_.path()));
@@ -72,11 +73,11 @@ absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Create(const std::string
 }
 
 absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Open(const std::string& dir, int64_t base_offset,
-                                                             const LogConfig& config) {
-  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"));
+                                                             const LogConfig& config, absl::string_view suffix) {
+  const std::string path = absl::StrCat(dir, "/", FileName(base_offset, ".log"), suffix);
   EDDY_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR));
   EDDY_ASSIGN_OR_RETURN(int64_t size, f.Size());
-  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f)));
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f), suffix));
   seg->size_.store(size, std::memory_order_release);
   if (size > 0) seg->first_append_ms_ = FileBirthMs(path);
   return seg;
@@ -243,7 +244,7 @@ absl::Status LogSegment::LoadTail() {
 }
 
 absl::StatusOr<SegmentScan> LogSegment::Recover(int64_t position, int64_t next_offset, int64_t max_timestamp,
-                                                ScanBuffer* buffer) {
+                                                ScanBuffer* buffer, bool allow_gaps) {
   SegmentScan scan;
   EDDY_ASSIGN_OR_RETURN(const int64_t file_size, log_.Size());
   if (position > file_size) {
@@ -309,10 +310,12 @@ absl::StatusOr<SegmentScan> LogSegment::Recover(int64_t position, int64_t next_o
       scan.stop_reason = absl::StrCat("invalid batch at position ", pos, ": ", valid.status().message());
       break;
     }
-    if (h.base_offset() != next_offset_ || h.last_offset_delta() < 0 ||
+    const bool offsets_ok = allow_gaps ? h.base_offset() >= next_offset_ : h.base_offset() == next_offset_;
+    if (!offsets_ok || h.last_offset_delta() < 0 ||
         h.last_offset() - base_offset_ > std::numeric_limits<int32_t>::max()) {
       scan.stop_reason = absl::StrCat("batch at position ", pos, " has offsets [", h.base_offset(), ", ",
-                                      h.last_offset(), "], expected to start at ", next_offset_);
+                                      h.last_offset(), "], expected to start at ",
+                                      allow_gaps ? "or after " : "", next_offset_);
       break;
     }
     IndexBatch(h, pos, &max_ts);

@@ -56,13 +56,14 @@ class LogSegment {
   static std::string FileName(int64_t base_offset, absl::string_view extension);
 
   // Create makes a new, empty segment (its .log exists on return; the indexes are written lazily).
-  // Leftover files with the same name are truncated.
+  // Leftover files with the same name are truncated. A non-empty `suffix` is appended to the three file
+  // names: the log cleaner writes its output as <base>.log.cleaned etc. (docs/log-compaction.md).
   static absl::StatusOr<std::shared_ptr<LogSegment>> Create(const std::string& dir, int64_t base_offset,
-                                                            const LogConfig& config);
+                                                            const LogConfig& config, absl::string_view suffix = "");
   // Open opens an existing segment's .log for reading and appending. Its indexes are empty until
-  // LoadIndexes or Recover.
+  // LoadIndexes or Recover. `suffix` as for Create.
   static absl::StatusOr<std::shared_ptr<LogSegment>> Open(const std::string& dir, int64_t base_offset,
-                                                          const LogConfig& config);
+                                                          const LogConfig& config, absl::string_view suffix = "");
 
   LogSegment(const LogSegment&) = delete;
   LogSegment& operator=(const LogSegment&) = delete;
@@ -136,9 +137,10 @@ class LogSegment {
   // the end of the file: framing, CRC-32C, offsets contiguous from `next_offset`, relative offsets within
   // int32. Index entries at or after `position` are dropped and rebuilt from the scan; `max_timestamp` is
   // the largest timestamp before `position`. The file is cut at the first invalid or incomplete batch.
-  // Reads in chunks of buffer->capacity bytes.
+  // Reads in chunks of buffer->capacity bytes. With allow_gaps (compacted logs, whose cleaned segments
+  // have holes between batches) offsets need only increase: a batch may start after `next_offset`.
   absl::StatusOr<SegmentScan> Recover(int64_t position, int64_t next_offset, int64_t max_timestamp,
-                                      ScanBuffer* buffer);
+                                      ScanBuffer* buffer, bool allow_gaps = false);
   // Truncate cuts the segment to `size` bytes (a batch boundary) with next offset `next_offset`; indexes
   // are cut to match. Used by recovery only.
   absl::Status Truncate(int64_t size, int64_t next_offset);
@@ -147,7 +149,7 @@ class LogSegment {
   absl::Status DeleteFiles();
 
  private:
-  LogSegment(std::string dir, int64_t base_offset, const LogConfig& config, File log);
+  LogSegment(std::string dir, int64_t base_offset, const LogConfig& config, File log, absl::string_view suffix);
 
   // Adds index entries for the batch `h` at `position` and advances next_offset_/bytes_since_index_.
   // Returns the batch's max timestamp.

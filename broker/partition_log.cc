@@ -9,6 +9,7 @@
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
+#include "broker/log_cleaner_batch.h"
 #include "eddy/core/crc32c.h"
 #include "eddy/core/record_batch.h"
 #include "eddy/core/status.h"
@@ -93,6 +94,12 @@ absl::StatusOr<int64_t> PartitionLog::PrepareBatches(absl::Span<char> batches, i
       return absl::Status(h.status().code(), absl::StrCat("batch at byte ", at, " of the append: ", h.status().message()));
     }
     if (h->is_control()) return absl::InvalidArgumentError("control batches cannot be appended by producers");
+    if (config_.compact_enabled()) {
+      // Kafka's rule for compacted topics: the cleaner could not keep a keyless record.
+      thread_local std::string scratch;
+      EDDY_RETURN_IF_ERROR(CheckRecordKeys(rest.substr(0, static_cast<size_t>(h->size_in_bytes())), tp_.topic,
+                                           &scratch));
+    }
     if (h->records_count() < 1 || h->last_offset_delta() != h->records_count() - 1) {
       return absl::InvalidArgumentError(absl::StrCat("batch at byte ", at, " has recordsCount ", h->records_count(),
                                                      " and lastOffsetDelta ", h->last_offset_delta(),
@@ -117,7 +124,7 @@ bool PartitionLog::ShouldRoll(int64_t bytes, int64_t offsets, int64_t now_ms) co
   const LogSegment& seg = *active_;
   if (seg.size() == 0) return false;
   return seg.size() + bytes > config_.segment_bytes ||
-         (seg.first_append_ms() >= 0 && now_ms - seg.first_append_ms() > config_.segment_ms) ||
+         (seg.first_append_ms() >= 0 && now_ms - seg.first_append_ms() > config_.max_segment_ms()) ||
          next_offset_ + offsets - 1 - seg.base_offset() > std::numeric_limits<int32_t>::max() || seg.index_full();
 }
 
@@ -300,6 +307,7 @@ absl::StatusOr<OffsetAndTimestamp> PartitionLog::OffsetForTimestamp(int64_t time
 // ---- Retention --------------------------------------------------------------------------------------------
 
 absl::StatusOr<int> PartitionLog::DeleteOldSegments(int64_t now_ms) {
+  absl::MutexLock cleaner(&cleaner_mu_);  // no segment swap in between
   std::vector<std::shared_ptr<LogSegment>> doomed;
   {
     absl::MutexLock l(&append_mu_);
@@ -339,9 +347,52 @@ absl::StatusOr<int> PartitionLog::DeleteOldSegments(int64_t now_ms) {
   return static_cast<int>(doomed.size());
 }
 
+// ---- Segment swaps (the log cleaner) -----------------------------------------------------------------
+
+absl::Status PartitionLog::ReplaceSegments(
+    absl::Span<const std::shared_ptr<LogSegment>> old_segments,
+    absl::FunctionRef<absl::StatusOr<std::shared_ptr<LogSegment>>(bool* committed)> swap_files) {
+  if (old_segments.empty()) return absl::InvalidArgumentError("ReplaceSegments: no segments");
+  absl::MutexLock cleaner(&cleaner_mu_);
+  size_t first = 0;
+  {
+    absl::MutexLock l(&append_mu_);
+    EDDY_RETURN_IF_ERROR(CheckOpen());
+    const SegmentList& segs = *GetView().segments;
+    auto it = std::find(segs.begin(), segs.end(), old_segments.front());
+    first = static_cast<size_t>(it - segs.begin());
+    // The run must still be there, whole, and sealed (the active segment is last).
+    bool present = it != segs.end() && first + old_segments.size() < segs.size();
+    for (size_t i = 0; present && i < old_segments.size(); ++i) present = segs[first + i] == old_segments[i];
+    if (!present) {
+      return absl::AbortedError(absl::StrCat("segments of ", ToString(tp_), " changed while they were cleaned"));
+    }
+  }
+  // Only this thread changes the sealed segments while cleaner_mu_ is held: the run stays where it is.
+  bool committed = false;
+  absl::StatusOr<std::shared_ptr<LogSegment>> cleaned = swap_files(&committed);
+  absl::MutexLock l(&append_mu_);
+  if (!cleaned.ok()) {
+    if (committed && !deleted_.load()) {
+      write_error_ = absl::Status(cleaned.status().code(),
+                                 absl::StrCat("a segment swap of ", ToString(tp_), " failed half way (reopen the log "
+                                              "to complete it): ", cleaned.status().message()));
+    }
+    return cleaned.status();
+  }
+  auto segments = std::make_shared<SegmentList>(*GetView().segments);
+  segments->erase(segments->begin() + static_cast<ptrdiff_t>(first),
+                  segments->begin() + static_cast<ptrdiff_t>(first + old_segments.size()));
+  segments->insert(segments->begin() + static_cast<ptrdiff_t>(first), *std::move(cleaned));
+  Publish(std::move(segments));
+  dir_dirty_.store(true);  // the final renames are synced by the next flush
+  return absl::OkStatus();
+}
+
 // ---- Close ------------------------------------------------------------------------------------------------
 
 absl::Status PartitionLog::Close() {
+  absl::MutexLock cleaner(&cleaner_mu_);  // waits for a segment swap in progress
   absl::MutexLock l(&append_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;

@@ -10,7 +10,8 @@
 //
 // Thread-safety: thread-safe. Appends (and rolls, retention, Close) are serialized by one mutex; reads take
 // a short lock to snapshot the segment list and then read with pread(2), never waiting for an append's
-// write or for an fsync; Flush runs fdatasync without blocking appends or reads.
+// write or for an fsync; Flush runs fdatasync without blocking appends or reads. The log cleaner's segment
+// swaps (ReplaceSegments) are serialized with retention and Close by a lock appends never take.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -97,7 +99,9 @@ class PartitionLog {
   // Errors: kInvalidArgument for an empty append, a batch larger than max.message.bytes ("record batch of
   // N bytes exceeds max.message.bytes M", Kafka's RECORD_TOO_LARGE), a control batch or an empty batch;
   // kDataLoss for a corrupt batch (bad CRC, framing or magic: Kafka's CORRUPT_MESSAGE); nothing is
-  // appended if any batch is rejected. kResourceExhausted when the disk is full (the log is unchanged).
+  // appended if any batch is rejected. kInvalidArgument "compacted topic X requires keys" when the topic's
+  // cleanup.policy contains compact and a record has a null key (Kafka's INVALID_RECORD).
+  // kResourceExhausted when the disk is full (the log is unchanged).
   // kFailedPrecondition after Close, kNotFound after the topic was deleted. verify_crc=false is for batches
   // built in this process (the embedded producer has just computed the CRC): framing is still checked.
   absl::StatusOr<AppendResult> Append(absl::Span<char> batches, int64_t now_ms, bool verify_crc = true);
@@ -151,12 +155,28 @@ class PartitionLog {
   // kNotFound. The caller removes the directory; readers that were mid-read finish on their open files.
   void MarkDeleted();
 
+  // ---- For the log cleaner (broker/log_cleaner*.h) ----
+  using SegmentList = std::vector<std::shared_ptr<LogSegment>>;
+  // The current segments, oldest first; the last one is the active segment. Sealed segments never change.
+  std::shared_ptr<const SegmentList> segments() const { return GetView().segments; }
+  // ReplaceSegments swaps `old_segments` (a run of sealed segments, oldest first) for the cleaned segment
+  // that `swap_files` returns. It holds the cleaner lock, which excludes retention and Close (appends and
+  // reads continue): it checks that the run is still in the log, runs swap_files (the cleaner's file
+  // renames), then publishes the new list to readers. A reader that took its snapshot before keeps
+  // reading the old segments through their open descriptors. swap_files sets *committed once the swap is
+  // durable on disk: if it fails after that, the log refuses appends (like a damaged segment) until it is
+  // reopened, whose recovery completes the swap. Errors: kAborted if the run is no longer in the log
+  // (retention removed a segment), kFailedPrecondition after Close, kNotFound after MarkDeleted, the
+  // error that stopped appends, and those of swap_files.
+  absl::Status ReplaceSegments(
+      absl::Span<const std::shared_ptr<LogSegment>> old_segments,
+      absl::FunctionRef<absl::StatusOr<std::shared_ptr<LogSegment>>(bool* committed)> swap_files);
+
   const TopicPartition& topic_partition() const { return tp_; }
   const std::string& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
 
  private:
-  using SegmentList = std::vector<std::shared_ptr<LogSegment>>;
   // A consistent view for readers and the flusher.
   struct View {
     std::shared_ptr<const SegmentList> segments;
@@ -186,6 +206,9 @@ class PartitionLog {
   const TopicPartition tp_;
   const LogConfig config_;
 
+  // Serializes changes to the sealed segments: retention, the cleaner's segment swaps and Close. Held
+  // across their file operations (unlinks, renames), never by appends or reads.
+  absl::Mutex cleaner_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
   // Serializes appends, rolls, retention and Close. Never held across an fsync, except by Close.
   absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(flush_mu_);
   std::shared_ptr<LogSegment> active_ ABSL_GUARDED_BY(append_mu_);

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "broker/log_cleaner_swap.h"
 #include "broker/partition_log.h"
 #include "eddy/core/status.h"
 
@@ -58,6 +59,14 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(std::string dir
 
 absl::Status PartitionLog::Load(const RecoveryInfo& recovery) {
   absl::MutexLock l(&append_mu_);
+  // A log cleaner swap interrupted by a crash is rolled back or completed first (log_cleaner_swap.h).
+  std::string swap_notes;
+  EDDY_RETURN_IF_ERROR(CompleteInterruptedSwaps(dir_, config_, &swap_notes));
+  if (!swap_notes.empty()) {
+    std::fprintf(stderr, "eddy: %s (%s)%s\n", ToString(tp_).c_str(), dir_.c_str(), swap_notes.c_str());
+  }
+  // Cleaned segments of a compacted log have offset gaps between (and before) their batches.
+  const bool allow_gaps = config_.compact_enabled();
   EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> bases, ListSegments(dir_));
   SegmentList segs;
   if (bases.empty()) {
@@ -140,12 +149,13 @@ absl::Status PartitionLog::Load(const RecoveryInfo& recovery) {
     }
     if (!scan) continue;
     recovered = true;
-    EDDY_ASSIGN_OR_RETURN(SegmentScan result, seg.Recover(from, next, ts, &buffer));
+    EDDY_ASSIGN_OR_RETURN(SegmentScan result, seg.Recover(from, next, ts, &buffer, allow_gaps));
     scanned += result.scanned_bytes;
     truncated += result.truncated_bytes;
     bool cut = !result.stop_reason.empty();
     if (cut) absl::StrAppend(&notes, "; ", seg.log_path(), ": ", result.stop_reason);
-    if (!last && !cut && seg.next_offset() != segs[i + 1]->base_offset()) {
+    const int64_t next_base = last ? 0 : segs[i + 1]->base_offset();
+    if (!last && !cut && (allow_gaps ? seg.next_offset() > next_base : seg.next_offset() != next_base)) {
       absl::StrAppend(&notes, "; ", seg.log_path(), " ends at offset ", seg.next_offset(), " but the next segment starts at ",
                       segs[i + 1]->base_offset());
       cut = true;

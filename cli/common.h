@@ -40,6 +40,7 @@ absl::Status RunConsume(Args args);
 absl::Status RunGroups(Args args);
 absl::Status RunBench(Args args);
 absl::Status RunDemo(Args args);
+absl::Status RunBroker(Args args);  // cli/broker_cmd.cc: serves the Kafka protocol
 
 // AddDataDirFlag declares --data-dir (default ./eddy-data) on `flags`.
 void AddDataDirFlag(FlagSet* flags, std::string* data_dir);

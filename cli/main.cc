@@ -12,6 +12,8 @@
 #include "cli/common.h"
 
 namespace eddy::cli {
+
+
 namespace {
 
 constexpr char kOverview[] =
@@ -32,6 +34,7 @@ constexpr char kOverview[] =
     "  groups describe GROUP                                offsets and lag per partition\n"
     "  bench produce|consume --topic T [flags]              throughput benchmarks\n"
     "  demo                                                 a short tour on a fresh data directory\n"
+    "  broker [--listen HOST:PORT]                          serve the data directory over the Kafka protocol\n"
     "  help [COMMAND]                                       this text, or a command's usage\n"
     "\n"
     "Run 'eddy COMMAND --help' for a command's flags.\n";
@@ -59,6 +62,7 @@ absl::Status Dispatch(const std::vector<std::string>& argv) {
   if (cmd == "groups") return RunGroups(rest);
   if (cmd == "bench") return RunBench(rest);
   if (cmd == "demo") return RunDemo(rest);
+  if (cmd == "broker") return RunBroker(rest);
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", cmd, "' (see 'eddy help')"));
 }
 

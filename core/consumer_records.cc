@@ -57,9 +57,18 @@ absl::StatusOr<int64_t> ConsumerRecords::AddBatches(const TopicPartition& tp, ab
       }
       EDDY_ASSIGN_OR_RETURN(RecordIterator it, RecordIterator::Open(data.substr(0, size), scratch));
       it.set_partition(tp.partition);
+      int64_t kept = h.records_count();
+      if (skip_before > h.base_offset()) {
+        // A fetch that starts inside a batch: count the records at or past the position (offsets inside
+        // a compacted batch have gaps, so the offset distance is not the number skipped).
+        kept = 0;
+        RecordIterator counter = it;
+        RecordView r;
+        while (counter.Next(&r)) kept += r.offset() >= skip_before ? 1 : 0;
+        EDDY_RETURN_IF_ERROR(counter.status());
+      }
       chunks_.push_back(Chunk{std::move(it), skip_before});
-      const int64_t skipped = skip_before > h.base_offset() ? skip_before - h.base_offset() : 0;
-      count_ += h.records_count() - skipped;
+      count_ += kept;
       if (first < 0) first = std::max(skip_before, h.base_offset());
     }
     if (h.next_offset() > next) next = h.next_offset();

@@ -11,7 +11,8 @@ PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
-  libsimdjson-dev
+  libsimdjson-dev python3
+  kcat
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,30 @@
+// The api versions Eddy's broker advertises in ApiVersions and accepts: the matrix found by running
+// librdkafka 2.0.2, kafka-python 2.0.2 and kafkajs 2.2.4 against a reference broker (broker/kafka/README.md),
+// chosen so that all of them work. Everything here is non-flexible except ApiVersions v3: advertising, for
+// example, OffsetFetch > 5 would make librdkafka switch to flexible encodings it then expects us to serve.
+// The one place these ranges are written down; supported_apis_test.cc checks each lies inside the range
+// its schema declares. Immutable data: thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/types/span.h"
+
+namespace eddy::kafka {
+
+struct ApiVersionRange {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+};
+
+// Every supported api, sorted by api key.
+absl::Span<const ApiVersionRange> SupportedApis();
+
+// The range advertised for `api_key`, or nullptr if the broker does not serve that api.
+const ApiVersionRange* FindSupportedApi(int16_t api_key);
+
+// True if the broker serves `api_key` at `version`.
+bool IsSupportedVersion(int16_t api_key, int16_t version);
+
+}  // namespace eddy::kafka

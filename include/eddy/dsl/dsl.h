@@ -1,0 +1,10 @@
+// Everything a DSL application includes: StreamsBuilder, KStream, the config objects and the Processor API.
+#pragma once
+
+#include "eddy/core/serde.h"
+#include "eddy/dsl/kstream.h"
+#include "eddy/dsl/named.h"
+#include "eddy/dsl/streams_builder.h"
+#include "eddy/runtime/key_value.h"
+#include "eddy/runtime/processor.h"
+#include "eddy/runtime/topology.h"

@@ -1,0 +1,213 @@
+// Window stores (persistent and in-memory, cached and not) against a model of Kafka's semantics on seeded
+// random operations with out-of-order and expired times; segment dropping; duplicates.
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "eddy/state/stores.h"
+#include "eddy/state/window_store.h"
+#include "gtest/gtest.h"
+#include "state/backend.h"
+#include "state/store_key_format.h"
+#include "state/test_util.h"
+
+namespace eddy {
+namespace {
+
+using state_testing::RandomKey;
+using state_testing::TestTask;
+
+constexpr int64_t kRetention = 1000;
+constexpr int64_t kInterval = 250;
+
+struct WindowParam {
+  bool persistent;
+  bool caching;
+  int64_t cache_bytes;
+};
+
+std::string Name(const testing::TestParamInfo<WindowParam>& p) {
+  return absl::StrCat(p.param.persistent ? "RocksDb" : "InMemory", p.param.caching ? "Cached" : "Uncached",
+                      p.param.caching ? absl::StrCat(p.param.cache_bytes) : "");
+}
+
+// (segment, store key) -> value: the order FetchAll returns (store keys compare bytewise).
+using Row = std::pair<int64_t, std::string>;
+using Rows = std::vector<std::tuple<std::string, int64_t, std::string>>;
+
+// Kafka's window store semantics, brute force.
+class WindowModel {
+ public:
+  bool Put(const std::string& key, int64_t t, std::optional<std::string> value) {
+    observed_ = std::max(observed_, t);
+    if (t / kInterval < MinLiveSegment()) return false;
+    std::string store_key;
+    state_internal::EncodeWindowKey(key, t, 0, &store_key);
+    if (value.has_value()) rows_[{t / kInterval, store_key}] = *value;
+    else rows_.erase({t / kInterval, store_key});
+    return true;
+  }
+  int64_t LiveFrom() const { return std::max<int64_t>(0, observed_ - kRetention + 1); }
+  Rows Fetch(const std::optional<std::string>& key, int64_t from, int64_t to) const {
+    Rows out;
+    for (const auto& [row, value] : rows_) {
+      const auto& [segment, store_key] = row;
+      const std::string k(state_internal::WindowKeyKey(store_key));
+      const int64_t t = state_internal::WindowKeyStart(store_key);
+      if (key.has_value() && k != *key) continue;
+      if (t < std::max(from, LiveFrom()) || t > to || segment < MinLiveSegment()) continue;
+      out.emplace_back(k, t, value);
+    }
+    return out;
+  }
+
+ private:
+  int64_t MinLiveSegment() const { return observed_ - kRetention < 0 ? -1 : (observed_ - kRetention) / kInterval; }
+  std::map<Row, std::string> rows_;
+  int64_t observed_ = -1;
+};
+
+class WindowStoreTest : public testing::TestWithParam<WindowParam> {
+ protected:
+  WindowStoreTest() : task_(GetParam().cache_bytes) {}
+
+  std::unique_ptr<WindowStore> Open(bool retain_duplicates = false) {
+    WindowStoreBuilder b =
+        GetParam().persistent
+            ? Stores::PersistentWindowStore("win", absl::Milliseconds(kRetention), absl::Milliseconds(100),
+                                            retain_duplicates)
+            : Stores::InMemoryWindowStore("win", absl::Milliseconds(kRetention), absl::Milliseconds(100),
+                                          retain_duplicates);
+    b.WithSegmentInterval(absl::Milliseconds(kInterval));
+    if (GetParam().caching) b.WithCachingEnabled();
+    auto store = b.Build();
+    EXPECT_TRUE(store.ok()) << store.status();
+    absl::Status s = (*store)->Init(&task_.context);
+    EXPECT_TRUE(s.ok()) << s;
+    return std::move(*store);
+  }
+
+  static Rows Collect(WindowStoreIterator it) {
+    Rows out;
+    for (; it.Valid(); it.Next()) out.emplace_back(std::string(it.key()), it.window_start(), std::string(it.value()));
+    EXPECT_TRUE(it.status().ok()) << it.status();
+    return out;
+  }
+
+  TestTask task_;
+};
+
+TEST_P(WindowStoreTest, MatchesKafkaSemanticsOnRandomOperations) {
+  std::mt19937_64 rng(7);
+  WindowModel model;
+  std::unique_ptr<WindowStore> store = Open();
+  int64_t now = 0;
+  int64_t dropped = 0;
+  std::string value;
+  for (int i = 0; i < 5000; ++i) {
+    now += static_cast<int64_t>(rng() % 8);
+    const int64_t t = std::max<int64_t>(0, now - static_cast<int64_t>(rng() % 1300));  // some already expired
+    const std::string key = RandomKey(rng);
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 45) {
+      const std::string v = absl::StrCat("v", i);
+      ASSERT_TRUE(store->Put(key, v, t).ok());
+      dropped += model.Put(key, t, v) ? 0 : 1;
+    } else if (op < 55) {
+      ASSERT_TRUE(store->Remove(key, t).ok());
+      dropped += model.Put(key, t, std::nullopt) ? 0 : 1;
+    } else if (op < 65) {
+      auto found = store->Fetch(key, t, &value);
+      ASSERT_TRUE(found.ok());
+      Rows expected = model.Fetch(key, t, t);
+      ASSERT_EQ(*found, !expected.empty()) << i;
+      if (*found) {
+        EXPECT_EQ(value, std::get<2>(expected[0]));
+      }
+    } else if (op < 82) {
+      const int64_t to = t + static_cast<int64_t>(rng() % 600);
+      ASSERT_EQ(Collect(store->Fetch(key, t, to)), model.Fetch(key, t, to)) << i;
+    } else if (op < 90) {
+      const int64_t to = t + static_cast<int64_t>(rng() % 600);
+      ASSERT_EQ(Collect(store->FetchAll(t, to)), model.Fetch(std::nullopt, t, to)) << i;
+    } else if (op < 98) {
+      ASSERT_EQ(Collect(store->All()), model.Fetch(std::nullopt, 0, INT64_MAX)) << i;
+    } else if (op < 99 || !GetParam().persistent) {
+      ASSERT_TRUE(store->Flush().ok());
+    } else {
+      ASSERT_TRUE(store->Close().ok());
+      store = Open();
+      dropped = 0;  // the counter restarts with the store
+    }
+    ASSERT_EQ(store->expired_records_dropped(), dropped) << i;
+  }
+  ASSERT_EQ(Collect(store->All()), model.Fetch(std::nullopt, 0, INT64_MAX));
+  ASSERT_TRUE(store->Close().ok());
+}
+
+TEST_P(WindowStoreTest, RetentionDropsWholeSegments) {
+  auto store = Open();
+  for (int64_t t = 0; t <= 10000; t += 50) ASSERT_TRUE(store->Put("k", absl::StrCat(t), t).ok());
+  EXPECT_EQ(store->observed_stream_time(), 10000);
+  // Live: window starts > 10000 - 1000; segments from (10000 - 1000) / 250 = 36 on.
+  Rows all = Collect(store->All());
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(std::get<1>(all.front()), 9050);
+  EXPECT_EQ(all.size(), 20u);
+  // A put into an expired segment is dropped and counted; one into a live segment is kept.
+  ASSERT_TRUE(store->Put("k", "late", 8999).ok());
+  EXPECT_EQ(store->expired_records_dropped(), 1);
+  std::string v;
+  EXPECT_FALSE(*store->Fetch("k", 8999, &v));
+  ASSERT_TRUE(store->Close().ok());
+  if (GetParam().persistent) {  // the column families of expired segments are gone from disk
+    auto backend = state_internal::OpenRocksDbBackend(task_.context.task_dir + "/rocksdb/win", kInterval, nullptr);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    EXPECT_EQ((*backend)->Segments(), (std::vector<int64_t>{36, 37, 38, 39, 40}));
+    ASSERT_TRUE((*backend)->Close().ok());
+    // And a reopened store resumes its stream time: old windows stay invisible.
+    store = Open();
+    EXPECT_EQ(store->observed_stream_time(), 10000);
+    EXPECT_EQ(Collect(store->All()).size(), 20u);
+    ASSERT_TRUE(store->Close().ok());
+  }
+}
+
+TEST_P(WindowStoreTest, RetainsDuplicatesInPutOrder) {
+  auto store = Open(/*retain_duplicates=*/true);
+  EXPECT_FALSE(store->caching_enabled());
+  ASSERT_TRUE(store->Put("k", "a", 100).ok());
+  ASSERT_TRUE(store->Put("k", "b", 100).ok());
+  ASSERT_TRUE(store->Put("k", "c", 100).ok());
+  ASSERT_TRUE(store->Remove("k", 100).ok());  // a no-op with duplicates, as in Kafka
+  EXPECT_EQ(Collect(store->Fetch("k", 0, 200)), (Rows{{"k", 100, "a"}, {"k", 100, "b"}, {"k", 100, "c"}}));
+  std::string v;
+  ASSERT_TRUE(*store->Fetch("k", 100, &v));
+  EXPECT_EQ(v, "a");
+  // Every put was logged, with seqnums 1, 2, 3 in the changelog keys.
+  ASSERT_EQ(task_.sink.records.size(), 3u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(state_internal::WindowKeySeqnum(task_.sink.records[i].key), i + 1);
+    EXPECT_EQ(state_internal::WindowKeyStart(task_.sink.records[i].key), 100);
+  }
+  ASSERT_TRUE(store->Close().ok());
+}
+
+TEST_P(WindowStoreTest, RejectsNegativeWindowStarts) {
+  auto store = Open();
+  EXPECT_EQ(store->Put("k", "v", -1).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store->Close().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, WindowStoreTest,
+                         testing::Values(WindowParam{true, false, 0}, WindowParam{false, false, 0},
+                                         WindowParam{true, true, ThreadCache::kDefaultMaxBytes},
+                                         WindowParam{false, true, ThreadCache::kDefaultMaxBytes},
+                                         WindowParam{true, true, 3000}, WindowParam{false, true, 3000}),
+                         Name);
+
+}  // namespace
+}  // namespace eddy
