@@ -77,6 +77,16 @@ absl::StatusOr<std::unique_ptr<BrokerImpl>> BrokerImpl::Open(const BrokerOptions
       lm.retention_check_interval_ms = v;
     } else if (key == "log.flush.offset.checkpoint.interval.ms" && numeric && v > 0) {
       lm.recovery_point_checkpoint_interval_ms = v;
+    } else if (key == "log.cleaner.enable" && (value == "true" || value == "false")) {
+      lm.cleaner.enable = value == "true";
+    } else if (key == "log.cleaner.threads" && numeric && v >= 1 && v <= 64) {
+      lm.cleaner.threads = static_cast<int>(v);
+    } else if (key == "log.cleaner.backoff.ms" && numeric && v > 0) {
+      lm.cleaner.backoff_ms = v;
+    } else if (key == "log.cleaner.dedupe.buffer.size" && numeric && v > 0) {
+      lm.cleaner.dedupe_buffer_bytes = v;
+    } else if (key == "log.cleaner.io.buffer.size" && numeric && v > 0) {
+      lm.cleaner.io_buffer_bytes = v;
     } else if (key == "group.initial.rebalance.delay.ms" && numeric && v >= 0 && v <= INT32_MAX) {
       group_options.initial_rebalance_delay_ms = static_cast<int32_t>(v);
     } else if (key == "group.min.session.timeout.ms" && numeric && v > 0 && v <= INT32_MAX) {

@@ -1,7 +1,10 @@
 // End-to-end tests of the embedded broker's Admin and of Broker::Open, through the public API only: topic
 // creation rules, describing and listing topics, offsets by time, growing and deleting topics, and the
 // data directory lock.
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -209,3 +212,37 @@ TEST_F(BrokerAdminTest, ASecondOpenOfTheSameDataDirectoryFailsWhileTheFirstIsOpe
 
 }  // namespace
 }  // namespace eddy::e2e
+
+namespace eddy {
+namespace {
+
+TEST(BrokerConfigTest, KafkaBrokerConfigsAreAcceptedAndBadOnesNamed) {
+  char tmpl[] = "/tmp/eddy-broker-config-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  {
+    absl::StatusOr<std::unique_ptr<Broker>> ok = Broker::Open(
+        {.data_dir = dir,
+         .configs = {{"num.partitions", "3"},
+                     {"log.retention.ms", "3600000"},
+                     {"log.cleaner.threads", "2"},
+                     {"log.cleaner.backoff.ms", "1000"},
+                     {"log.cleaner.delete.retention.ms", "1000"},
+                     {"group.initial.rebalance.delay.ms", "0"}}});
+    ASSERT_TRUE(ok.ok()) << ok.status();
+    ASSERT_TRUE((*ok)->admin().CreateTopic({.name = "defaults"}).ok());
+    absl::StatusOr<TopicDescription> d = (*ok)->admin().DescribeTopic("defaults");
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->partitions.size(), 3u);  // num.partitions
+  }
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"log.cleaner.threads", "0"}, {"log.cleaner.enable", "maybe"}, {"no.such.config", "1"}}) {
+    absl::StatusOr<std::unique_ptr<Broker>> bad = Broker::Open({.data_dir = dir, .configs = {{key, value}}});
+    ASSERT_FALSE(bad.ok()) << key;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(bad.status().message()).find(key), std::string::npos) << bad.status();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace eddy

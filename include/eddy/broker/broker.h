@@ -27,7 +27,9 @@ struct BrokerOptions {
   // Broker configs by Kafka name: num.partitions, auto.create.topics.enable (false here: the embedded API
   // creates topics explicitly), and topic defaults under their broker names (log.retention.ms,
   // log.retention.bytes, log.segment.bytes, log.roll.ms, message.max.bytes, log.index.interval.bytes,
-  // log.retention.check.interval.ms, log.flush.offset.checkpoint.interval.ms), and the group coordinator's
+  // log.retention.check.interval.ms, log.flush.offset.checkpoint.interval.ms), the log cleaner's
+  // log.cleaner.enable, .threads, .backoff.ms, .dedupe.buffer.size, .io.buffer.size, .delete.retention.ms,
+  // .min.compaction.lag.ms, .max.compaction.lag.ms, .min.cleanable.ratio, and the group coordinator's
   // group.initial.rebalance.delay.ms (0 here: see broker/group_coordinator.h), group.min.session.timeout.ms
   // and group.max.session.timeout.ms. An unknown name or a bad value fails Open with kInvalidArgument.
   std::map<std::string, std::string> configs;
