@@ -304,6 +304,13 @@ absl::Status GroupMember::HandleJoin(const JoinGroupResponse& r) {
       member_id_ = r.member_id;  // join again with it, right away
       ResetToUnjoined(0);
       return absl::OkStatus();
+    default:
+      return RejoinAfter(r.error, "JoinGroup");
+  }
+}
+
+absl::Status GroupMember::RejoinAfter(ErrorCode error, absl::string_view request) {
+  switch (error) {
     case ErrorCode::kUnknownMemberId:
       member_id_.clear();
       generation_id_ = kNoGeneration;
@@ -318,8 +325,8 @@ absl::Status GroupMember::HandleJoin(const JoinGroupResponse& r) {
       return absl::OkStatus();
     default:
       ResetToUnjoined(config_.retry_backoff_ms);
-      if (IsCoordinatorError(r.error)) return absl::OkStatus();
-      return ToStatus(r.error, absl::StrCat("JoinGroup of group ", config_.group_id));
+      if (IsCoordinatorError(error)) return absl::OkStatus();
+      return ToStatus(error, absl::StrCat(request, " of group ", config_.group_id));
   }
 }
 
@@ -337,22 +344,8 @@ absl::Status GroupMember::HandleSync(const SyncGroupResponse& r, MembershipUpdat
       next_heartbeat_ms_ = now_ms_ + config_.heartbeat_interval_ms;
       return absl::OkStatus();
     }
-    case ErrorCode::kRebalanceInProgress:
-      ResetToUnjoined(0);
-      return absl::OkStatus();
-    case ErrorCode::kUnknownMemberId:
-      member_id_.clear();
-      generation_id_ = kNoGeneration;
-      ResetToUnjoined(0);
-      return absl::OkStatus();
-    case ErrorCode::kIllegalGeneration:
-      generation_id_ = kNoGeneration;
-      ResetToUnjoined(0);
-      return absl::OkStatus();
     default:
-      ResetToUnjoined(config_.retry_backoff_ms);
-      if (IsCoordinatorError(r.error)) return absl::OkStatus();
-      return ToStatus(r.error, absl::StrCat("SyncGroup of group ", config_.group_id));
+      return RejoinAfter(r.error, "SyncGroup");
   }
 }
 

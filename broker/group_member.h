@@ -130,6 +130,9 @@ class GroupMember {
   absl::Status HandleEvent(Event& event, MembershipUpdate* update);
   absl::Status HandleJoin(const JoinGroupResponse& r);
   absl::Status HandleSync(const SyncGroupResponse& r, MembershipUpdate* update);
+  // Shared by JoinGroup and SyncGroup errors: resets what the error invalidates and schedules a rejoin
+  // (at once, or after retry.backoff.ms); returns an error only for non-retriable codes.
+  absl::Status RejoinAfter(ErrorCode error, absl::string_view request);
   absl::Status HandleHeartbeat(ErrorCode error, MembershipUpdate* update);
   void HandleCommitError(ErrorCode error, int32_t generation);
   // Computes the leader's assignment from the members' subscriptions.
