@@ -137,6 +137,8 @@ absl::StatusOr<bool> StateManager::Restore(int64_t max_records) {
       ++next_restore_;
       if (ready()) {
         EDDY_RETURN_IF_ERROR(config_.restore_consumer->Assign({}));
+        records_ = ConsumerRecords();  // the fetch buffers are not needed again
+        batch_ = {};
         EDDY_RETURN_IF_ERROR(WriteCheckpoint());
         std::fprintf(stderr, "eddy: task %s: restoration complete\n", config_.task_id.c_str());
       }
@@ -208,7 +210,10 @@ absl::Status StateManager::FinishRestore(Store& s) {
 }
 
 absl::Status StateManager::Checkpoint() {
-  if (closed_) return absl::FailedPreconditionError("StateManager: closed");
+  if (closed_ || !registered_) {
+    // Without the stores, the checkpoint written would be empty, which deletes the file.
+    return absl::FailedPreconditionError("StateManager: checkpoint before RegisterStores or after Close");
+  }
   ProducerChangelogSink* sink = config_.changelog_sink;
   if (sink != nullptr) EDDY_RETURN_IF_ERROR(sink->status());
   for (std::unique_ptr<Store>& s : stores_) {

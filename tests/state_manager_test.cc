@@ -500,5 +500,36 @@ TEST_F(StateManagerTest, CheckpointRefusesUnacknowledgedChangelogRecordsAndSinkT
   SM_ASSERT_OK(task.Close(true));
 }
 
+TEST_F(StateManagerTest, DeliveryErrorSurfacesAtFlushCheckpointAndCleanClose) {
+  CreateChangelogs({PersistentCounts()});
+  ProducerConfig pc;
+  pc.linger_ms = 60'000;
+  pc.batch_size = 1 << 20;
+  std::unique_ptr<Producer> lingering = NewProducer(pc);
+  ProducerChangelogSink sink(lingering.get());
+  TaskStateDeps deps;
+  deps.application_id = kApp;
+  deps.state_directory = state_directory_.get();
+  deps.admin = &admin();
+  deps.restore_consumer = restore_consumer_.get();
+  deps.sink = &sink;
+  TaskStateHarness task(deps, {PersistentCounts()});
+  SM_ASSERT_OK(task.Open());
+  SM_ASSERT_OK(task.store<KeyValueStore>("counts")->Put("a", "1"));
+  SM_ASSERT_OK(task.Commit());
+  ASSERT_EQ(ReadCheckpoint("0_0").size(), 1u);
+
+  // The changelog disappears while a record to it waits in the producer.
+  SM_ASSERT_OK(task.store<KeyValueStore>("counts")->Put("b", "2"));
+  SM_ASSERT_OK(admin().DeleteTopic("app-counts-changelog"));
+  EXPECT_FALSE(task.store<KeyValueStore>("counts")->Put("c", "3").ok());  // kNotFound from Send
+  EXPECT_FALSE(sink.Flush().ok());
+  EXPECT_FALSE(sink.status().ok());
+  EXPECT_FALSE(task.manager()->Checkpoint().ok());
+  // A clean close that cannot checkpoint leaves no checkpoint: the next owner wipes and restores.
+  EXPECT_FALSE(task.Close(true).ok());
+  EXPECT_TRUE(ReadCheckpoint("0_0").empty());
+}
+
 }  // namespace
 }  // namespace eddy

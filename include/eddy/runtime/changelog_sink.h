@@ -28,7 +28,8 @@
 
 namespace eddy {
 
-// One per stream thread or per task, over a producer it does not own (which must outlive it). Send,
+// One per stream thread or per task, over a producer it does not own (which must outlive it) and whose
+// acks is 1 or all (with acks=0 there are no offsets to checkpoint). Send,
 // Flush, AckedOffset, Pending and ResetPartition are called by the owning stream thread only; delivery
 // callbacks run on the producer's I/O thread and touch only per-partition atomics (and, on an error, a
 // mutex). The per-record path takes no lock of its own: one hash lookup (skipped when the partition is the

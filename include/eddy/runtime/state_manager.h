@@ -130,7 +130,7 @@ class StateManager {
   // changelog record it holds (the sink's last acknowledged offset for its partition, else the offset it
   // was restored or checkpointed to). Call after the stores were flushed and the sink flushed. Errors: the
   // sink's first delivery error; kFailedPrecondition if records to the task's changelogs are still
-  // unacknowledged (flush the sink first) or the manager is closed; kResourceExhausted/kInternal from the
+  // unacknowledged (flush the sink first), before RegisterStores or after Close; kResourceExhausted/kInternal from the
   // file write. Durable when it returns (OffsetCheckpoint::Write).
   [[nodiscard]] absl::Status Checkpoint();
 
