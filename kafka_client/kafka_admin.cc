@@ -248,7 +248,18 @@ absl::StatusOr<GroupDescription> KafkaAdmin::DescribeGroup(absl::string_view gro
   rd_kafka_group_list_destroy(groups);
   EDDY_RETURN_IF_ERROR(parsed);
 
-  rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+  // Ask for every partition explicitly: OffsetFetch's "all topics" (a null list) is not served by every
+  // broker version.
+  const rd_kafka_metadata_t* md = nullptr;
+  EDDY_RETURN_IF_ERROR(ErrorToStatus(rd_kafka_metadata(rk_.get(), 1, nullptr, &md, timeout_ms_), "metadata"));
+  PartitionListPtr all(rd_kafka_topic_partition_list_new(0));
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = md->topics[i];
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || IsInternalTopic(t.topic)) continue;
+    for (int p = 0; p < t.partition_cnt; ++p) rd_kafka_topic_partition_list_add(all.get(), t.topic, t.partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), all.get());
   absl::StatusOr<EventPtr> ev = RunAdmin("group offsets", [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
     rd_kafka_ListConsumerGroupOffsets(rk_.get(), &req, 1, o, q);
   });
