@@ -39,6 +39,7 @@ absl::Status RunProduce(Args args);
 absl::Status RunConsume(Args args);
 absl::Status RunGroups(Args args);
 absl::Status RunBench(Args args);
+absl::Status RunBenchKafka(Args args);  // cli/bench_kafka_cmd.cc: `eddy bench kafka`, over the protocol
 absl::Status RunDemo(Args args);
 absl::Status RunBroker(Args args);  // cli/broker_cmd.cc: serves the Kafka protocol
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cluster.h"
 #include "cli/common.h"
 #include "cli/consume_loop.h"
 #include "cli/record_format.h"
@@ -59,7 +60,7 @@ absl::Status AssignAndSeek(const ConsumeOptions& o, const TopicDescription& topi
 }  // namespace
 
 absl::Status RunConsume(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   ConsumeOptions o;
   ConsumeLoopOptions loop;
   std::string format = "%s\\n";
@@ -84,7 +85,7 @@ absl::Status RunConsume(Args args) {
                "stop when no record arrived for T ms (default: wait for SIGINT)", 0);
   flags.AddString("format", &format, "FMT", "output format");
   flags.AddList("consumer-config", &consumer_configs, "k=v", "any consumer config by its Kafka name");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
@@ -113,7 +114,7 @@ absl::Status RunConsume(Args args) {
   }
 
   InstallStopSignalHandlers();
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::StatusOr<TopicDescription> topic = broker->admin().DescribeTopic(o.topic);
   EDDY_RETURN_IF_ERROR(TopicError(topic.status(), "cannot consume from topic", o.topic));
   absl::StatusOr<std::unique_ptr<Consumer>> consumer = broker->NewConsumer(config);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cluster.h"
 #include "cli/common.h"
 #include "cli/describe.h"
 #include "eddy/core/status.h"
@@ -14,7 +15,7 @@ namespace eddy::cli {
 namespace {
 
 constexpr char kGroupsUsage[] =
-    "Usage: eddy groups SUBCOMMAND [ARGS] [--data-dir DIR]\n"
+    "Usage: eddy groups SUBCOMMAND [ARGS] [--data-dir DIR | --bootstrap HOST:PORT]\n"
     "\n"
     "Subcommands:\n"
     "  list              list consumer group ids, one per line\n"
@@ -23,15 +24,15 @@ constexpr char kGroupsUsage[] =
     "Run 'eddy groups SUBCOMMAND --help' for details.\n";
 
 absl::Status List(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   FlagSet flags("eddy groups list", "Lists consumer group ids, one per line.");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 0, 0, &pos, &help));
   if (help) return absl::OkStatus();
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::StatusOr<std::vector<std::string>> groups = broker->admin().ListGroups();
   EDDY_RETURN_IF_ERROR(Annotate(groups.status(), "cannot list groups"));
   std::string out;
@@ -41,18 +42,18 @@ absl::Status List(Args args) {
 }
 
 absl::Status Describe(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   FlagSet flags("eddy groups describe GROUP",
                 "Describes a consumer group like kafka-consumer-groups --describe: per partition the\n"
                 "committed offset (CURRENT-OFFSET), the log end offset, the lag between them, and the member\n"
                 "that owns the partition. '-' marks a value that is not known (nothing committed, no owner).");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
   if (help) return absl::OkStatus();
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::StatusOr<GroupDescription> group = broker->admin().DescribeGroup(pos[0]);
   if (absl::IsNotFound(group.status())) {
     return absl::NotFoundError(absl::StrCat("consumer group '", pos[0], "' does not exist"));

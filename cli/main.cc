@@ -1,6 +1,8 @@
 // eddy: the command-line tool for Eddy's embedded broker. Manages topics, produces from stdin, consumes to
 // stdout (kcat's format strings), inspects consumer groups, benchmarks, and runs the demo. Every command
-// opens the data directory itself (--data-dir, default ./eddy-data); one process at a time may hold it.
+// opens the data directory itself (--data-dir, default ./eddy-data; one process at a time may hold it), or
+// with --bootstrap HOST:PORT talks to a running `eddy broker` or Kafka cluster (topics, produce, consume,
+// groups, bench).
 //
 // Exit codes: 0 success, 1 failure (one line "eddy: <what went wrong>" on stderr).
 #include <stdio.h>
@@ -17,10 +19,11 @@ namespace eddy::cli {
 namespace {
 
 constexpr char kOverview[] =
-    "Usage: eddy COMMAND [ARGS] [--data-dir DIR]\n"
+    "Usage: eddy COMMAND [ARGS] [--data-dir DIR | --bootstrap HOST:PORT]\n"
     "\n"
     "Eddy's command-line tool: topics, producing, consuming and consumer groups on the embedded broker\n"
-    "whose data lives in --data-dir (default ./eddy-data).\n"
+    "whose data lives in --data-dir (default ./eddy-data), or with --bootstrap HOST:PORT on a running\n"
+    "eddy broker or any Kafka cluster.\n"
     "\n"
     "Commands:\n"
     "  topics create NAME [--partitions N] [--config k=v]   create a topic\n"

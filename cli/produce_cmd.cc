@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cluster.h"
 #include "cli/common.h"
 #include "eddy/core/status.h"
 
@@ -100,7 +101,7 @@ absl::Status SendStdin(LineProducer* lines) {
 }  // namespace
 
 absl::Status RunProduce(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   ProduceOptions options;
   std::string acks = "all";
   std::string compression = "none";
@@ -123,7 +124,7 @@ absl::Status RunProduce(Args args) {
   flags.AddInt("linger-ms", &linger_ms, "N", "linger.ms: wait up to N ms to fill a batch", 0);
   flags.AddInt("batch-size", &batch_size, "B", "batch.size in bytes", 1, INT32_MAX);
   flags.AddList("producer-config", &producer_configs, "k=v", "any producer config by its Kafka name");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
@@ -146,9 +147,11 @@ absl::Status RunProduce(Args args) {
   }
 
   InstallStopSignalHandlers();
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   DeliveryTracker tracker;  // outlives the producer: callbacks point at it
-  std::unique_ptr<Producer> producer = broker->NewProducer(config);
+  absl::StatusOr<std::unique_ptr<Producer>> created = broker->NewProducer(config);
+  EDDY_RETURN_IF_ERROR(Annotate(created.status(), "cannot create a producer"));
+  std::unique_ptr<Producer> producer = *std::move(created);
   absl::StatusOr<int32_t> partitions = producer->PartitionsFor(options.topic);
   EDDY_RETURN_IF_ERROR(TopicError(partitions.status(), "cannot produce to topic", options.topic));
   if (options.partition >= *partitions) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cluster.h"
 #include "cli/common.h"
 #include "cli/describe.h"
 #include "eddy/core/status.h"
@@ -15,7 +16,7 @@ namespace eddy::cli {
 namespace {
 
 constexpr char kTopicsUsage[] =
-    "Usage: eddy topics SUBCOMMAND [ARGS] [--data-dir DIR]\n"
+    "Usage: eddy topics SUBCOMMAND [ARGS] [--data-dir DIR | --bootstrap HOST:PORT]\n"
     "\n"
     "Subcommands:\n"
     "  create NAME [--partitions N] [--config k=v ...]   create a topic\n"
@@ -38,7 +39,7 @@ absl::Status ParseConfigs(const std::vector<std::string>& pairs, std::map<std::s
 }
 
 absl::Status Create(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   int64_t partitions = -1;
   std::vector<std::string> configs;
   FlagSet flags("eddy topics create NAME [--partitions N] [--config k=v ...]",
@@ -48,7 +49,7 @@ absl::Status Create(Args args) {
   flags.AddInt("partitions", &partitions, "N", "number of partitions (default: the broker's num.partitions, 1)",
                1, INT32_MAX);
   flags.AddList("config", &configs, "k=v", "a topic config; repeat for several");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
@@ -56,7 +57,7 @@ absl::Status Create(Args args) {
 
   NewTopic topic{.name = pos[0], .partitions = static_cast<int32_t>(partitions)};
   EDDY_RETURN_IF_ERROR(ParseConfigs(configs, &topic.configs));
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::Status s = broker->admin().CreateTopic(topic);
   if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat("topic '", pos[0], "' already exists"));
   EDDY_RETURN_IF_ERROR(Annotate(s, absl::StrCat("cannot create topic '", pos[0], "'")));
@@ -66,17 +67,17 @@ absl::Status Create(Args args) {
 }
 
 absl::Status List(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   bool include_internal = false;
   FlagSet flags("eddy topics list [--include-internal]", "Lists topic names, one per line, sorted.");
   flags.AddBool("include-internal", &include_internal, "also list internal topics (__consumer_offsets)");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 0, 0, &pos, &help));
   if (help) return absl::OkStatus();
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::StatusOr<std::vector<std::string>> names = broker->admin().ListTopics(include_internal);
   EDDY_RETURN_IF_ERROR(Annotate(names.status(), "cannot list topics"));
   std::string out;
@@ -86,17 +87,17 @@ absl::Status List(Args args) {
 }
 
 absl::Status Describe(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   FlagSet flags("eddy topics describe [NAME]",
                 "Describes a topic (or every topic): partitions with their start and end offsets, and the\n"
                 "configs set on the topic.");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 0, 1, &pos, &help));
   if (help) return absl::OkStatus();
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   std::vector<std::string> names = pos;
   if (names.empty()) {
     absl::StatusOr<std::vector<std::string>> all = broker->admin().ListTopics();
@@ -114,13 +115,13 @@ absl::Status Describe(Args args) {
 }
 
 absl::Status Alter(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   int64_t partitions = -1;
   FlagSet flags("eddy topics alter NAME --partitions N",
                 "Raises a topic's partition count to N. Partitions cannot be removed (as in Kafka); keys\n"
                 "may map to other partitions afterwards.");
   flags.AddInt("partitions", &partitions, "N", "the new total number of partitions (required)", 1, INT32_MAX);
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
@@ -129,7 +130,7 @@ absl::Status Alter(Args args) {
     return absl::InvalidArgumentError("--partitions is required (see 'eddy topics alter --help')");
   }
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   absl::Status s = broker->admin().CreatePartitions(pos[0], static_cast<int32_t>(partitions));
   EDDY_RETURN_IF_ERROR(TopicError(s, "cannot alter topic", pos[0]));
   EDDY_RETURN_IF_ERROR(broker->Close());
@@ -138,15 +139,15 @@ absl::Status Alter(Args args) {
 }
 
 absl::Status Delete(Args args) {
-  std::string data_dir = kDefaultDataDir;
+  ClusterFlags where;
   FlagSet flags("eddy topics delete NAME", "Deletes a topic and all its data.");
-  AddDataDirFlag(&flags, &data_dir);
+  AddClusterFlags(&flags, &where);
   std::vector<std::string> pos;
   bool help = false;
   EDDY_RETURN_IF_ERROR(ParseOrHelp(&flags, args, 1, 1, &pos, &help));
   if (help) return absl::OkStatus();
 
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, OpenBroker(data_dir));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Cluster> broker, OpenCluster(where));
   EDDY_RETURN_IF_ERROR(TopicError(broker->admin().DeleteTopic(pos[0]), "cannot delete topic", pos[0]));
   EDDY_RETURN_IF_ERROR(broker->Close());
   printf("Deleted topic %s.\n", pos[0].c_str());

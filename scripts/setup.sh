@@ -13,6 +13,7 @@ PACKAGES=(
   zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
   libsimdjson-dev python3
   kcat
+  librdkafka-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
