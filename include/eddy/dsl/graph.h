@@ -55,6 +55,7 @@ struct NodeSpec {
   int split_port = -1;              // kBranch: the split's output port
   // The node's factory chain ends with the node's own operator (always for kOp; Foreach for kTerminal).
   bool own_op = false;
+  std::vector<std::string> stores;  // state stores the node uses (TopologyNode::stores)
 };
 
 class GraphBuilder {
@@ -76,6 +77,10 @@ class GraphBuilder {
   void AddInternalTopic(std::string raw_name, int32_t partitions);
   // RecordError makes Build fail with `error` (misuse detected while building).
   void RecordError(std::string error);
+  // AddStore registers a state store (a duplicate name makes Build fail); ConnectStore makes `node` use it.
+  void AddStore(StoreSpec store);
+  void ConnectStore(int node, const std::string& store);
+  bool HasStore(const std::string& name) const;
 
   const std::string& name(int node) const { return nodes_[node].name; }
   // The stem children's default names start with ("orders" for source "orders-source").
@@ -98,6 +103,7 @@ class GraphBuilder {
 
   std::vector<Node> nodes_;
   std::vector<InternalTopic> internal_topics_;
+  std::vector<StoreSpec> stores_;
   std::vector<std::string> errors_;
 };
 

@@ -15,8 +15,13 @@
 //   Merge            merge              no        no            KStream<K, V>
 //   To               to                 no        no            (ends the stream)
 //   Repartition      repartition        no        yes           KStream<K, V>
-//   Process          process            maybe     no            KStream<KOut, VOut>
+//   Process          process            maybe     no            KStream<KOut, VOut> (stores by name)
+//   GroupByKey       groupByKey         -         no            KGroupedStream<K, V> (kgrouped_stream.h)
+//   GroupBy          groupBy            -         yes           KGroupedStream<K2, V>
+//   Join/LeftJoin    join/leftJoin      yes       no (**)       KStream<K, VR>, with a KTable (ktable.h)
 //   (*) a later key-based operation (aggregation, join) would repartition, as in Kafka.
+//   (**) the stream and the table must be co-partitioned (same key, same partition count); Eddy does not
+//        repartition a stream before a join: Repartition() it first if its key changed.
 //
 // The third template parameter is the fused chain of stateless operators since the stream's chain root
 // (see chain.h); users write `auto`, or KStream<K, V> to hold a stream behind a type-erased boundary
@@ -26,6 +31,7 @@
 // A KStream refers to its StreamsBuilder, which must outlive it. Not thread-safe (build on one thread).
 #pragma once
 
+#include <concepts>
 #include <map>
 #include <memory>
 #include <string>
@@ -235,13 +241,23 @@ class KStream {
 
   // ---- Process: hands every record to a user Processor (processor.h), one instance per task, created by
   // `supplier()` (which returns std::unique_ptr<P>). Returns the stream of what the processor forwards. ----
+  // (N is always Named: a template parameter so that Process(supplier, {"store"}) picks the overload below.)
+  template <typename S, std::same_as<Named> N = Named>
+    requires ProcessorSupplier<S, K, V>
+  auto Process(S supplier, const N& named = N()) const {
+    return Process(std::move(supplier), std::vector<std::string>{}, named);
+  }
+  // The same, connecting the state stores named in `stores` (added with StreamsBuilder::AddStateStore) to
+  // the processor, which finds them with ProcessorContext::GetStateStore (Kafka's process(supplier,
+  // "store", ...)).
   template <typename S>
     requires ProcessorSupplier<S, K, V>
-  auto Process(S supplier, const Named& named = {}) const {
+  auto Process(S supplier, std::vector<std::string> stores, const Named& named = {}) const {
     using P = typename std::invoke_result_t<S&>::element_type;
     using KOut = typename P::KeyOut;
     using VOut = typename P::ValueOut;
     int id = AddChild(dsl_internal::NodeRole::kHard, "process", named.name());
+    for (const std::string& store : stores) graph_->ConnectStore(id, store);
     dsl_internal::SetChainFactory(graph_, id, chain_,
                                   [supplier] { return dsl_internal::ProcessTerminal<P>(supplier()); });
     return KStream<KOut, VOut>(graph_, id, {});
@@ -311,7 +327,15 @@ class KStream {
   }
   template <typename S>
     requires(!ProcessorSupplier<S, K, V>)
-  dsl_internal::InvalidOperation Process(S, const Named& = {}) const {
+  dsl_internal::InvalidOperation Process(S, std::vector<std::string>, const Named& = {}) const {
+    static_assert(dsl_internal::kAlwaysFalse<S>,
+                  "Process: the supplier must be a copyable callable returning std::unique_ptr<P>, where P derives "
+                  "from eddy::Processor<K, V, KOut, VOut> with the stream's K and V");
+    return {};
+  }
+  template <typename S, std::same_as<Named> N = Named>
+    requires(!ProcessorSupplier<S, K, V>)
+  dsl_internal::InvalidOperation Process(S, const N& = N()) const {
     static_assert(dsl_internal::kAlwaysFalse<S>,
                   "Process: the supplier must be a copyable callable returning std::unique_ptr<P>, where P derives "
                   "from eddy::Processor<K, V, KOut, VOut> with the stream's K and V");

@@ -38,6 +38,7 @@
 #include "eddy/dsl/graph.h"
 #include "eddy/dsl/kstream.h"
 #include "eddy/dsl/named.h"
+#include "eddy/dsl/store_spec.h"
 #include "eddy/runtime/default_serde.h"
 #include "eddy/runtime/topology.h"
 
@@ -87,11 +88,22 @@ class StreamsBuilder {
     return out;
   }
 
+  // AddStateStore adds a store for processors to use (Kafka's addStateStore): `builder` is a
+  // KeyValueStoreBuilder, WindowStoreBuilder or SessionStoreBuilder (Stores::..., stores.h), and builds one
+  // store per task of the sub-topology whose processors connect it by name (KStream::Process(supplier,
+  // {"name"})). A bad builder or a duplicate name makes Build fail.
+  template <typename B>
+  void AddStateStore(const B& builder) {
+    AddStore(dsl_internal::MakeStoreSpec(builder));
+  }
+
   // Build compiles what was built so far into a Topology. kInvalidArgument for a duplicate node name, a
   // topic read by two sources, an unfinished Split, or a stream misuse recorded while building.
   absl::StatusOr<Topology> Build() const;
 
  private:
+  void AddStore(absl::StatusOr<StoreSpec> spec);
+
   std::unique_ptr<dsl_internal::GraphBuilder> graph_;
 };
 
