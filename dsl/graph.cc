@@ -26,6 +26,10 @@ int GraphBuilder::AddNode(NodeSpec spec) {
     node.base = spec.base.empty() ? stem : spec.base;
   }
   const int id = static_cast<int>(nodes_.size());
+  if (spec.role != NodeRole::kSource) {
+    node.key_changed = spec.op == "map" || spec.op == "selectkey" || spec.op == "flatmap" || spec.op == "process";
+    for (int p : spec.parents) node.key_changed = node.key_changed || nodes_[p].key_changed;
+  }
   for (int p : spec.parents) nodes_[p].children.push_back(id);
   node.spec = std::move(spec);
   nodes_.push_back(std::move(node));

@@ -183,7 +183,7 @@ TEST(StateProcessTest, ChangelogTopicsHaveTheTaskCountOfTheOwningSubtopology) {
   EXPECT_EQ((*topics)[0].configs.at("min.insync.replicas"), "2");
 }
 
-TEST(StateProcessTest, AStoreUsedByTwoSubtopologiesIsRejected) {
+TEST(StateProcessTest, AStoreUsedOnBothSidesOfARepartitionIsRejected) {
   StreamsBuilder builder;
   builder.AddStateStore(Stores::InMemoryKeyValueStore("counts"));
   auto words = builder.Stream<std::string, std::string>("words");
@@ -191,7 +191,7 @@ TEST(StateProcessTest, AStoreUsedByTwoSubtopologiesIsRejected) {
   words.Repartition().Process([] { return std::make_unique<CountingProcessor>(); }, {"counts"});
   auto topology = builder.Build();
   ASSERT_FALSE(topology.ok());
-  EXPECT_THAT(topology.status().message(), HasSubstr("is used by sub-topologies 0 and 1"));
+  EXPECT_THAT(topology.status().message(), HasSubstr("is used on both sides of it"));
 }
 
 TEST(StateProcessTest, UnknownStoresAndBadBuildersFailTheBuild) {

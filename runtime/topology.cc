@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "eddy/core/status.h"
 #include "runtime/topology_data.h"
 
@@ -91,6 +92,16 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
       if (a != b) parent[std::max(a, b)] = std::min(a, b);
     }
   }
+  // Nodes that share a state store are in one sub-topology too (Kafka's node groups): that is what puts a
+  // stream-table join next to its table's source, co-partitioned.
+  absl::flat_hash_map<std::string, int> first_user;
+  for (int i = 0; i < n; ++i) {
+    for (const std::string& store : def.nodes[i].stores) {
+      auto [it, inserted] = first_user.emplace(store, i);
+      int a = Find(parent, i), b = Find(parent, it->second);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  }
   absl::flat_hash_map<int, int> component_id;
   for (int i = 0; i < n; ++i) {
     int root = Find(parent, i);
@@ -110,15 +121,16 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
     }
     for (const std::string& store : def.nodes[i].stores) AddUnique(s.stores, store);
   }
-  // A store belongs to one sub-topology (its tasks own its instances), as Kafka requires.
-  absl::flat_hash_map<std::string, int> store_owner;
+  // A sub-topology cannot read an internal topic it writes: that happens when a store is used on both sides
+  // of a repartition topic (sharing the store merges the two sides), which Kafka rejects as well.
   for (const Subtopology& s : data->subtopologies) {
-    for (const std::string& store : s.stores) {
-      auto [it, inserted] = store_owner.emplace(store, s.id);
-      if (!inserted) {
-        return absl::InvalidArgumentError(absl::StrCat("state store \"", store, "\" is used by sub-topologies ",
-                                                       it->second, " and ", s.id,
-                                                       "; a store can be used by the nodes of one sub-topology only"));
+    for (const std::string& t : s.sink_topics) {
+      if (data->internal_names.contains(t) &&
+          std::find(s.source_topics.begin(), s.source_topics.end(), t) != s.source_topics.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sub-topology ", s.id, " writes and reads internal topic ", t, ": a state store (",
+            absl::StrJoin(s.stores, ", "), ") is used on both sides of it, which would make it one sub-topology; "
+            "a store can be used by the nodes of one sub-topology only"));
       }
     }
   }

@@ -83,6 +83,9 @@ class GraphBuilder {
   bool HasStore(const std::string& name) const;
 
   const std::string& name(int node) const { return nodes_[node].name; }
+  // Whether the key may have changed since the last source (Map, SelectKey, FlatMap or Process upstream, as
+  // Kafka's keyChangingOperation): GroupByKey then repartitions.
+  bool key_changed(int node) const { return nodes_[node].key_changed; }
   // The stem children's default names start with ("orders" for source "orders-source").
   const std::string& base(int node) const { return nodes_[node].base; }
 
@@ -98,6 +101,7 @@ class GraphBuilder {
     NodeFactory factory;
     int chain_length = 0;
     bool forced = false;
+    bool key_changed = false;
   };
   bool IsPhysical(int node) const;
 

@@ -44,8 +44,10 @@
 #include "eddy/dsl/chain.h"
 #include "eddy/dsl/concepts.h"
 #include "eddy/dsl/graph.h"
+#include "eddy/dsl/materialized.h"
 #include "eddy/dsl/named.h"
 #include "eddy/dsl/nodes.h"
+#include "eddy/dsl/table_nodes.h"
 #include "eddy/runtime/default_serde.h"
 
 namespace eddy {
@@ -55,6 +57,10 @@ template <typename K, typename V, typename Chain = dsl_internal::TypedRoot<K, V>
 class KStream;
 template <typename K, typename V, typename Chain, typename... Preds>
 class BranchedKStream;
+template <typename K, typename V>
+class KTable;
+template <typename K, typename V>
+class KGroupedStream;
 
 namespace dsl_internal {
 // Longer chains are cut (one virtual call) to bound the template instantiations per chain.
@@ -263,6 +269,40 @@ class KStream {
     return KStream<KOut, VOut>(graph_, id, {});
   }
 
+  // ---- GroupByKey: groups by the current key for an aggregation (kgrouped_stream.h). Repartitions (through
+  // "<application.id>-<name>-repartition") only if an upstream Map, SelectKey, FlatMap or Process may have
+  // changed the key since the source, as Kafka. `grouped`: Grouped or Grouped::WithSerdes(...). ----
+  template <typename G = Grouped>
+  KGroupedStream<K, V> GroupByKey(const G& grouped = G()) const {
+    return MakeGrouped(*this, grouped, graph_->key_changed(tail_));
+  }
+  // ---- GroupBy: groups by selector(key, value); always repartitions by the new key, as Kafka. ----
+  template <typename F, typename G = Grouped>
+    requires KeySelector<F, K, V>
+  auto GroupBy(F selector, const G& grouped = G(), const Named& named = {}) const {
+    auto keyed = Then("groupby", named, dsl_internal::SelectKeyOp<K, V, F>{std::move(selector)});
+    using K2 = typename decltype(keyed)::Key;
+    return KGroupedStream<K2, V>::Make(keyed, grouped, /*repartition=*/true);
+  }
+
+  // ---- Join / LeftJoin with a KTable (ktable.h): for each record, the table's current value for its key.
+  // Join calls joiner(value, table_value) and drops records whose key is not in the table; LeftJoin calls
+  // joiner(value, std::optional<table value>) for every record. The stream and the table must be
+  // co-partitioned (their topics have equal partition counts; checked at startup): the join runs in the
+  // table's sub-topology. Returns KStream<K, joiner's result>. ----
+  template <typename VT, typename J>
+    requires std::is_invocable_v<J&, const V&, const VT&>
+  auto Join(const KTable<K, VT>& table, J joiner, const Named& named = {}) const {
+    using VR = std::decay_t<std::invoke_result_t<J&, const V&, const VT&>>;
+    return AddJoin<VT, VR, J, false>(table, std::move(joiner), named);
+  }
+  template <typename VT, typename J>
+    requires std::is_invocable_v<J&, const V&, const std::optional<VT>&>
+  auto LeftJoin(const KTable<K, VT>& table, J joiner, const Named& named = {}) const {
+    using VR = std::decay_t<std::invoke_result_t<J&, const V&, const std::optional<VT>&>>;
+    return AddJoin<VT, VR, J, true>(table, std::move(joiner), named);
+  }
+
   // ---- Fallbacks: a callable of the wrong shape ends here, with a message instead of a wall of errors. --
   template <typename P>
     requires(!FilterPredicate<P, K, V>)
@@ -347,7 +387,27 @@ class KStream {
   friend class KStream;
   template <typename, typename, typename, typename...>
   friend class BranchedKStream;
+  template <typename, typename>
+  friend class KTable;
+  template <typename, typename>
+  friend class KGroupedStream;
   friend class StreamsBuilder;
+
+  template <typename S, typename G>
+  static KGroupedStream<K, V> MakeGrouped(const S& stream, const G& grouped, bool repartition) {
+    return KGroupedStream<K, V>::Make(stream, grouped, repartition);
+  }
+
+  template <typename VT, typename VR, typename J, bool kLeft>
+  KStream<K, VR> AddJoin(const KTable<K, VT>& table, J joiner, const Named& named) const {
+    int id = AddChild(dsl_internal::NodeRole::kHard, kLeft ? "leftjoin" : "join", named.name());
+    for (const std::string& store : table.getter_stores_) graph_->ConnectStore(id, store);
+    auto getter = table.getter_;
+    dsl_internal::SetChainFactory(graph_, id, chain_, [getter, joiner] {
+      return dsl_internal::JoinTerminal<K, V, VT, VR, J, kLeft>(getter(), joiner);
+    });
+    return KStream<K, VR>(graph_, id, {});
+  }
 
   KStream(dsl_internal::GraphBuilder* graph, int tail, Chain chain)
       : graph_(graph), tail_(tail), chain_(std::move(chain)) {}
@@ -423,3 +483,5 @@ class KStream {
 }  // namespace eddy
 
 #include "eddy/dsl/branched_kstream.h"
+#include "eddy/dsl/ktable.h"
+#include "eddy/dsl/kgrouped_stream.h"

@@ -67,9 +67,10 @@ struct PhysicalNodeSpec {
   std::vector<std::string> source_topics;  // raw topics, for source nodes only (SourceProcessorNode)
 };
 
-// A state store of the topology: how to build one instance per task, and its changelog. A store belongs to
-// the one sub-topology whose nodes use it (Kafka's rule: a store connected to nodes of two sub-topologies
-// is an error); a store no node uses is never built.
+// A state store of the topology: how to build one instance per task, and its changelog. Nodes that use the
+// same store are in the same sub-topology (as Kafka's node groups; this is what co-locates a stream-table
+// join with its table), so a store belongs to one sub-topology; using it on both sides of a repartition
+// topic is an error. A store no node uses is never built.
 struct StoreSpec {
   std::string name;  // unique; names the changelog "<application.id>-<name>-changelog" and the store's dir
   bool logged = true;  // changes go to the changelog topic (the store restores from it)
@@ -120,8 +121,9 @@ class Topology {
 
   // Create validates `definition` (unique node names, edges in range, each physical node's logical node,
   // internal topics read by exactly one source, a topic read by at most one source node, unique store names
-  // with a builder, every store a node uses defined, no store used by two sub-topologies) and computes the
-  // sub-topologies, numbered in order of their first node. kInvalidArgument names the problem.
+  // with a builder, every store a node uses defined, no sub-topology reading an internal topic it writes) and
+  // computes the sub-topologies (connected components of the node graph, where nodes sharing a store are
+  // connected), numbered in order of their first node. kInvalidArgument names the problem.
   static absl::StatusOr<Topology> Create(TopologyDefinition definition);
 
   const std::vector<TopologyNode>& nodes() const;
