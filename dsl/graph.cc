@@ -1,5 +1,7 @@
 #include "eddy/dsl/graph.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -24,6 +26,10 @@ int GraphBuilder::AddNode(NodeSpec spec) {
     node.base = spec.base.empty() ? stem : spec.base;
   }
   const int id = static_cast<int>(nodes_.size());
+  if (spec.role != NodeRole::kSource) {
+    node.key_changed = spec.op == "map" || spec.op == "selectkey" || spec.op == "flatmap" || spec.op == "process";
+    for (int p : spec.parents) node.key_changed = node.key_changed || nodes_[p].key_changed;
+  }
   for (int p : spec.parents) nodes_[p].children.push_back(id);
   node.spec = std::move(spec);
   nodes_.push_back(std::move(node));
@@ -42,6 +48,17 @@ void GraphBuilder::AddInternalTopic(std::string raw_name, int32_t partitions) {
 }
 
 void GraphBuilder::RecordError(std::string error) { errors_.push_back(std::move(error)); }
+
+void GraphBuilder::AddStore(StoreSpec store) { stores_.push_back(std::move(store)); }
+
+void GraphBuilder::ConnectStore(int node, const std::string& store) {
+  std::vector<std::string>& stores = nodes_[node].spec.stores;
+  if (std::find(stores.begin(), stores.end(), store) == stores.end()) stores.push_back(store);
+}
+
+bool GraphBuilder::HasStore(const std::string& name) const {
+  return std::any_of(stores_.begin(), stores_.end(), [&](const StoreSpec& s) { return s.name == name; });
+}
 
 bool GraphBuilder::IsPhysical(int id) const {
   const Node& n = nodes_[id];
@@ -72,6 +89,7 @@ absl::StatusOr<Topology> GraphBuilder::Build() const {
     t.type = node.spec.type;
     t.topics = node.spec.topics;
     t.predecessors = node.spec.parents;
+    t.stores = node.spec.stores;
     def.nodes.push_back(std::move(t));
     if (!IsPhysical(id)) continue;
     if (!node.factory) {
@@ -126,6 +144,7 @@ absl::StatusOr<Topology> GraphBuilder::Build() const {
     def.physical_nodes.push_back(std::move(spec));
   }
   def.internal_topics = internal_topics_;
+  def.stores = stores_;
   return Topology::Create(std::move(def));
 }
 

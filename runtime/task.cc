@@ -12,6 +12,8 @@ const char* ToString(TaskState state) {
   switch (state) {
     case TaskState::kCreated:
       return "CREATED";
+    case TaskState::kRestoring:
+      return "RESTORING";
     case TaskState::kRunning:
       return "RUNNING";
     case TaskState::kClosed:
@@ -29,11 +31,9 @@ Task::Task(TaskId id, Topology topology, std::vector<TopicPartition> partitions,
   std::sort(partitions_.begin(), partitions_.end());
 }
 
-Task::~Task() {
-  if (state_ == TaskState::kRunning) (void)Close();
-}
+Task::~Task() { (void)Close(); }
 
-absl::Status Task::Initialize(int64_t wall_clock_ms) {
+absl::Status Task::InitializeStores() {
   if (state_ != TaskState::kCreated) {
     return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
   }
@@ -41,6 +41,50 @@ absl::Status Task::Initialize(int64_t wall_clock_ms) {
   if (tid.subtopology < 0 || tid.subtopology >= static_cast<int>(topology_.subtopologies().size())) {
     return absl::InvalidArgumentError(absl::StrCat("task ", tid.ToString(), ": no such sub-topology"));
   }
+  StateStoreContext& sc = *context_.store_context();
+  sc.application_id = config_.application_id;
+  sc.task_id = tid.ToString();
+  sc.partition = tid.partition;
+  sc.task_dir = config_.task_dir;
+  sc.changelog = config_.changelog;
+  sc.cache = config_.cache;
+  sc.block_cache = config_.block_cache;
+  for (const StoreSpec* spec : topology_.StoresOf(tid.subtopology)) {
+    absl::Status st;
+    if (spec->persistent && config_.task_dir.empty()) {
+      st = absl::InvalidArgumentError("a persistent store needs a task directory (TaskConfig::task_dir)");
+    }
+    std::unique_ptr<StateStore> store;
+    if (st.ok()) {
+      absl::StatusOr<std::unique_ptr<StateStore>> built = spec->build();
+      if (built.ok() && (*built == nullptr || (*built)->name() != spec->name)) {
+        built = absl::InvalidArgumentError("its builder returned no store or a store of another name");
+      }
+      if (built.ok()) {
+        store = std::move(*built);
+        st = store->Init(&sc);
+      } else {
+        st = built.status();
+      }
+    }
+    if (!st.ok()) {
+      (void)CloseStores();
+      return absl::Status(st.code(),
+                          absl::StrCat("task ", tid.ToString(), ", store ", spec->name, ": ", st.message()));
+    }
+    context_.store_ptrs_.push_back(store.get());
+    stores_.push_back(std::move(store));
+  }
+  state_ = TaskState::kRestoring;
+  return absl::OkStatus();
+}
+
+absl::Status Task::Initialize(int64_t wall_clock_ms) {
+  if (state_ == TaskState::kCreated) EDDY_RETURN_IF_ERROR(InitializeStores());
+  if (state_ != TaskState::kRestoring) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
+  }
+  const TaskId& tid = id();
   context_.wall_clock_ms_ = wall_clock_ms;
   const Subtopology& sub = topology_.subtopologies()[tid.subtopology];
   const auto& specs = topology_.physical_nodes();
@@ -229,12 +273,55 @@ int64_t Task::partition_time(const TopicPartition& tp) const {
   return -1;
 }
 
+absl::Status Task::FlushStores() {
+  if (state_ == TaskState::kClosed) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
+  }
+  if (stores_.empty()) return absl::OkStatus();
+  // What the caches flush runs downstream as a punctuation would: no input record, the stream time as the
+  // default timestamp (the DSL stamps each change with its own).
+  absl::Status first;
+  for (auto& store : stores_) {
+    context_.BeginPunctuation(context_.stream_time_);
+    absl::Status st;
+    try {
+      st = store->Flush();
+    } catch (const std::exception& e) {
+      st = absl::InternalError(absl::StrCat("exception while flushing: ", e.what()));
+    }
+    context_.EndRecord();
+    absl::Status downstream = context_.TakeError();
+    if (st.ok()) st = downstream;
+    if (!st.ok() && first.ok()) {
+      first = absl::Status(st.code(),
+                           absl::StrCat("task ", id().ToString(), ", store ", store->name(), ": ", st.message()));
+    }
+  }
+  return first;
+}
+
+absl::Status Task::CloseStores() {
+  absl::Status first;
+  for (auto& store : stores_) {
+    absl::Status st = store->Close();
+    if (!st.ok() && first.ok()) {
+      first = absl::Status(st.code(),
+                           absl::StrCat("task ", id().ToString(), ", store ", store->name(), ": ", st.message()));
+    }
+  }
+  context_.store_ptrs_.clear();
+  stores_.clear();
+  return first;
+}
+
 absl::Status Task::Close() {
   if (state_ == TaskState::kClosed) return absl::OkStatus();
   const bool was_running = state_ == TaskState::kRunning;
+  // Flush first, while the nodes can still take what the caches forward downstream (Kafka's clean close:
+  // commit, then close the topology, then the stores).
+  absl::Status first = was_running ? FlushStores() : absl::OkStatus();
   state_ = TaskState::kClosed;
-  if (!was_running) return absl::OkStatus();
-  absl::Status first;
+  if (!was_running) return CloseStores();
   for (auto& node : nodes_) {
     try {
       node->Close();
@@ -245,6 +332,8 @@ absl::Status Task::Close() {
       }
     }
   }
+  absl::Status st = CloseStores();
+  if (first.ok()) first = st;
   return first;
 }
 

@@ -22,7 +22,16 @@ void Cancellable::Cancel() {
 }
 
 TaskContext::TaskContext(TaskId id, const TaskConfig* config, RecordCollector* collector)
-    : id_(id), config_(config), collector_(collector) {}
+    : id_(id), config_(config), collector_(collector) {
+  store_context_.record.timestamp = -1;
+}
+
+StateStore* TaskContext::GetStateStore(absl::string_view name) const {
+  for (StateStore* s : store_ptrs_) {
+    if (s->name() == name) return s;
+  }
+  return nullptr;
+}
 
 std::string TaskContext::InternalTopicName(absl::string_view name) const {
   return absl::StrCat(config_->application_id, "-", name);
@@ -57,7 +66,7 @@ void TaskContext::BeginPunctuation(int64_t timestamp_ms) {
   topic_ = nullptr;
   partition_ = -1;
   partition_time_ = nullptr;
-  timestamp_ = timestamp_ms;
+  store_context_.record.timestamp = timestamp_ms;
   headers_ = {};
   headers_ready_ = true;
 }

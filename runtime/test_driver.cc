@@ -1,11 +1,16 @@
 #include "eddy/runtime/test_driver.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "eddy/core/partitioner.h"
 #include "eddy/core/record_batch_format.h"
 #include "eddy/core/status.h"
+#include "eddy/state/state_directory.h"
+#include "eddy/state/thread_cache.h"
 
 namespace eddy {
 namespace {
@@ -20,6 +25,9 @@ TestDriver::TestDriver(Topology topology, TestDriverConfig config)
   task_config_.invalid_timestamp_policy = config_.invalid_timestamp_policy;
   task_config_.dead_letter_topic = config_.dead_letter_topic;
   task_config_.log = config_.log;
+  if (config_.cache_max_bytes > 0) cache_ = std::make_unique<ThreadCache>(config_.cache_max_bytes);
+  task_config_.cache = cache_.get();
+  task_config_.changelog = static_cast<ChangelogSink*>(this);
 }
 
 absl::StatusOr<std::unique_ptr<TestDriver>> TestDriver::Create(Topology topology, TestDriverConfig config) {
@@ -28,7 +36,26 @@ absl::StatusOr<std::unique_ptr<TestDriver>> TestDriver::Create(Topology topology
   return driver;
 }
 
-TestDriver::~TestDriver() { (void)Close(); }
+TestDriver::~TestDriver() {
+  (void)Close();
+  if (owns_state_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
+}
+
+absl::Status TestDriver::OpenStateDir() {
+  if (state_directory_ != nullptr) return absl::OkStatus();
+  state_dir_ = config_.state_dir;
+  if (state_dir_.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "eddy-test-driver-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("cannot create a temporary state directory");
+    state_dir_ = tmpl;
+    owns_state_dir_ = true;
+  }
+  EDDY_ASSIGN_OR_RETURN(state_directory_, StateDirectory::Open(state_dir_, config_.application_id));
+  return absl::OkStatus();
+}
 
 int32_t TestDriver::PartitionCount(absl::string_view topic) const {
   auto it = config_.partitions.find(std::string(topic));
@@ -46,6 +73,8 @@ absl::Status TestDriver::Init() {
   for (const auto& [name, count] : internal) {
     if (!config_.partitions.contains(name)) config_.partitions[name] = count;
   }
+  EDDY_ASSIGN_OR_RETURN(auto changelogs, topology_.ChangelogTopics(app, partitions_of));
+  for (const ChangelogTopic& t : changelogs) config_.partitions[t.name] = t.partitions;
   for (const auto& group : topology_.CopartitionGroups(app)) {
     for (const std::string& t : group) {
       if (PartitionCount(t) != PartitionCount(group[0])) {
@@ -63,7 +92,15 @@ absl::Status TestDriver::Init() {
       std::vector<TopicPartition> tps;
       for (const std::string& t : topics) tps.push_back(TopicPartition{t, p});
       TaskId id{sub.id, p};
-      auto task = std::make_unique<Task>(id, topology_, std::move(tps), task_config_,
+      TaskConfig task_config = task_config_;
+      const std::vector<const StoreSpec*> stores = topology_.StoresOf(sub.id);
+      if (std::any_of(stores.begin(), stores.end(), [](const StoreSpec* s) { return s->persistent; })) {
+        EDDY_RETURN_IF_ERROR(OpenStateDir());
+        EDDY_ASSIGN_OR_RETURN(TaskDirectoryLock lock, state_directory_->Lock(id.ToString()));
+        task_config.task_dir = lock.dir();
+        locks_.push_back(std::make_unique<TaskDirectoryLock>(std::move(lock)));
+      }
+      auto task = std::make_unique<Task>(id, topology_, std::move(tps), std::move(task_config),
                                          static_cast<RecordCollector*>(this));
       EDDY_RETURN_IF_ERROR(task->Initialize(wall_clock_ms_));
       tasks_.emplace(id, std::move(task));
@@ -117,6 +154,11 @@ absl::Status TestDriver::Send(const ProducerRecord& record) {
   return Append(record.topic, record.partition, record.key, record.value, ts, record.headers).status();
 }
 
+absl::Status TestDriver::Send(absl::string_view topic, int32_t partition, absl::string_view key,
+                              std::optional<absl::string_view> value, int64_t timestamp) {
+  return Append(topic, partition, key, value, timestamp, {}).status();
+}
+
 absl::Status TestDriver::PipeRaw(absl::string_view topic, int32_t partition, std::optional<absl::string_view> key,
                                  std::optional<absl::string_view> value, int64_t timestamp_ms,
                                  absl::Span<const HeaderRef> headers) {
@@ -127,6 +169,15 @@ absl::Status TestDriver::PipeRaw(absl::string_view topic, int32_t partition, std
 
 absl::Status TestDriver::Drain() {
   if (draining_) return absl::OkStatus();
+  absl::Status first = ProcessQueue();
+  if (config_.commit_after_each_input) {
+    absl::Status st = Commit();
+    if (first.ok()) first = st;
+  }
+  return first;
+}
+
+absl::Status TestDriver::ProcessQueue() {
   draining_ = true;
   absl::Status first;
   while (queue_head_ < queue_.size()) {
@@ -137,6 +188,24 @@ absl::Status TestDriver::Drain() {
   queue_.clear();
   queue_head_ = 0;
   draining_ = false;
+  return first;
+}
+
+absl::Status TestDriver::Commit() {
+  if (closed_) return absl::FailedPreconditionError("the TestDriver is closed");
+  // Flushing a task's caches may emit records that other tasks process (and cache): repeat until a round
+  // of flushes emits nothing.
+  absl::Status first;
+  bool emitted = true;
+  while (emitted) {
+    for (auto& [id, task] : tasks_) {
+      absl::Status st = task->FlushStores();
+      if (first.ok() && !st.ok()) first = st;
+    }
+    emitted = queue_head_ < queue_.size();
+    absl::Status st = ProcessQueue();
+    if (first.ok() && !st.ok()) first = st;
+  }
   return first;
 }
 
@@ -197,6 +266,26 @@ int64_t TestDriver::UnreadCount(absl::string_view topic) const {
   return static_cast<int64_t>(it->second.records.size() - it->second.read);
 }
 
+StateStore* TestDriver::GetStateStore(absl::string_view name, int32_t partition) {
+  for (auto& [id, task] : tasks_) {
+    if (id.partition != partition) continue;
+    if (StateStore* s = task->store(name)) return s;
+  }
+  return nullptr;
+}
+
+KeyValueStore* TestDriver::GetKeyValueStore(absl::string_view name, int32_t partition) {
+  return dynamic_cast<KeyValueStore*>(GetStateStore(name, partition));
+}
+
+WindowStore* TestDriver::GetWindowStore(absl::string_view name, int32_t partition) {
+  return dynamic_cast<WindowStore*>(GetStateStore(name, partition));
+}
+
+SessionStore* TestDriver::GetSessionStore(absl::string_view name, int32_t partition) {
+  return dynamic_cast<SessionStore*>(GetStateStore(name, partition));
+}
+
 std::vector<TaskId> TestDriver::task_ids() const {
   std::vector<TaskId> out;
   for (const auto& [id, task] : tasks_) out.push_back(id);
@@ -216,6 +305,7 @@ absl::Status TestDriver::Close() {
     absl::Status st = task->Close();
     if (first.ok() && !st.ok()) first = st;
   }
+  locks_.clear();
   return first;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "eddy/core/status.h"
 #include "runtime/topology_data.h"
 
@@ -55,6 +56,23 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
       }
     }
   }
+  absl::flat_hash_set<std::string> store_names;
+  for (const StoreSpec& store : def.stores) {
+    if (store.name.empty() || !store.build) {
+      return absl::InvalidArgumentError(absl::StrCat("store \"", store.name, "\" has no name or no builder"));
+    }
+    if (!store_names.insert(store.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("two state stores are named \"", store.name, "\""));
+    }
+  }
+  for (const TopologyNode& node : def.nodes) {
+    for (const std::string& store : node.stores) {
+      if (!store_names.contains(store)) {
+        return absl::InvalidArgumentError(absl::StrCat("node ", node.name, " uses state store \"", store,
+                                                       "\", which was not added (StreamsBuilder::AddStateStore)"));
+      }
+    }
+  }
   for (const InternalTopic& t : def.internal_topics) {
     if (!topic_reader.contains(t.name)) {
       return absl::InvalidArgumentError(absl::StrCat("internal topic ", t.name, " has no reader"));
@@ -71,6 +89,16 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
   for (int i = 0; i < n; ++i) {
     for (int p : def.nodes[i].predecessors) {
       int a = Find(parent, i), b = Find(parent, p);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  }
+  // Nodes that share a state store are in one sub-topology too (Kafka's node groups): that is what puts a
+  // stream-table join next to its table's source, co-partitioned.
+  absl::flat_hash_map<std::string, int> first_user;
+  for (int i = 0; i < n; ++i) {
+    for (const std::string& store : def.nodes[i].stores) {
+      auto [it, inserted] = first_user.emplace(store, i);
+      int a = Find(parent, i), b = Find(parent, it->second);
       if (a != b) parent[std::max(a, b)] = std::min(a, b);
     }
   }
@@ -91,6 +119,20 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
     } else if (def.nodes[i].type == NodeType::kSink && !def.nodes[i].topics.empty()) {
       AddUnique(s.sink_topics, def.nodes[i].topics[0]);
     }
+    for (const std::string& store : def.nodes[i].stores) AddUnique(s.stores, store);
+  }
+  // A sub-topology cannot read an internal topic it writes: that happens when a store is used on both sides
+  // of a repartition topic (sharing the store merges the two sides), which Kafka rejects as well.
+  for (const Subtopology& s : data->subtopologies) {
+    for (const std::string& t : s.sink_topics) {
+      if (data->internal_names.contains(t) &&
+          std::find(s.source_topics.begin(), s.source_topics.end(), t) != s.source_topics.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sub-topology ", s.id, " writes and reads internal topic ", t, ": a state store (",
+            absl::StrJoin(s.stores, ", "), ") is used on both sides of it, which would make it one sub-topology; "
+            "a store can be used by the nodes of one sub-topology only"));
+      }
+    }
   }
   for (size_t p = 0; p < def.physical_nodes.size(); ++p) {
     const PhysicalNodeSpec& spec = def.physical_nodes[p];
@@ -110,6 +152,7 @@ absl::StatusOr<Topology> Topology::Create(TopologyDefinition def) {
   data->nodes = std::move(def.nodes);
   data->physical_nodes = std::move(def.physical_nodes);
   data->internal_topics = std::move(def.internal_topics);
+  data->stores = std::move(def.stores);
   return Topology(std::move(data));
 }
 
@@ -117,6 +160,21 @@ const std::vector<TopologyNode>& Topology::nodes() const { return data_->nodes; 
 const std::vector<PhysicalNodeSpec>& Topology::physical_nodes() const { return data_->physical_nodes; }
 const std::vector<Subtopology>& Topology::subtopologies() const { return data_->subtopologies; }
 const std::vector<InternalTopic>& Topology::internal_topics() const { return data_->internal_topics; }
+const std::vector<StoreSpec>& Topology::stores() const { return data_->stores; }
+
+const StoreSpec* Topology::FindStore(absl::string_view name) const {
+  for (const StoreSpec& s : data_->stores) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<const StoreSpec*> Topology::StoresOf(int subtopology) const {
+  std::vector<const StoreSpec*> out;
+  if (subtopology < 0 || subtopology >= static_cast<int>(data_->subtopologies.size())) return out;
+  for (const std::string& name : data_->subtopologies[subtopology].stores) out.push_back(FindStore(name));
+  return out;
+}
 
 bool Topology::IsInternalTopic(absl::string_view raw_topic) const {
   return data_->internal_names.contains(raw_topic);
@@ -163,9 +221,8 @@ std::vector<std::vector<std::string>> Topology::CopartitionGroups(absl::string_v
   return out;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, int32_t>>> Topology::InternalTopics(
-    absl::string_view application_id,
-    const std::function<absl::StatusOr<int32_t>(const std::string& topic)>& partitions_of) const {
+absl::StatusOr<absl::flat_hash_map<std::string, int32_t>> Topology::ResolveInternalPartitions(
+    const PartitionsOf& partitions_of) const {
   absl::flat_hash_map<std::string, int32_t> known;  // raw topic -> partitions
   for (const InternalTopic& t : data_->internal_topics) {
     if (t.partitions > 0) known[t.name] = t.partitions;
@@ -185,35 +242,60 @@ absl::StatusOr<std::vector<std::pair<std::string, int32_t>>> Topology::InternalT
       if (known.contains(t.name)) continue;
       auto w = writer.find(t.name);
       if (w == writer.end()) return absl::InvalidArgumentError(absl::StrCat("internal topic ", t.name, " has no writer"));
-      int32_t count = 0;
-      bool ready = true;
-      for (const std::string& src : data_->subtopologies[w->second].source_topics) {
-        if (IsInternalTopic(src)) {
-          auto k = known.find(src);
-          if (k == known.end()) {
-            ready = false;
-            break;
-          }
-          count = std::max(count, k->second);
-        } else {
-          EDDY_ASSIGN_OR_RETURN(int32_t c, partitions_of(src));
-          count = std::max(count, c);
-        }
-      }
-      if (ready) {
+      EDDY_ASSIGN_OR_RETURN(int32_t count, SubtopologyPartitions(w->second, known, partitions_of));
+      if (count > 0) {
         known[t.name] = count;
         progress = true;
       }
     }
   }
-  std::vector<std::pair<std::string, int32_t>> out;
   for (const InternalTopic& t : data_->internal_topics) {
-    auto k = known.find(t.name);
-    if (k == known.end()) {
+    if (!known.contains(t.name)) {
       return absl::InvalidArgumentError(absl::StrCat("cannot size internal topic ", t.name, ": repartition cycle"));
     }
-    out.emplace_back(TopicName(t.name, application_id), k->second);
   }
+  return known;
+}
+
+absl::StatusOr<int32_t> Topology::SubtopologyPartitions(int subtopology,
+                                                        const absl::flat_hash_map<std::string, int32_t>& internal,
+                                                        const PartitionsOf& partitions_of) const {
+  int32_t count = 0;
+  for (const std::string& src : data_->subtopologies[subtopology].source_topics) {
+    if (IsInternalTopic(src)) {
+      auto k = internal.find(src);
+      if (k == internal.end()) return 0;
+      count = std::max(count, k->second);
+    } else {
+      EDDY_ASSIGN_OR_RETURN(int32_t c, partitions_of(src));
+      count = std::max(count, c);
+    }
+  }
+  return count;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int32_t>>> Topology::InternalTopics(
+    absl::string_view application_id, const PartitionsOf& partitions_of) const {
+  EDDY_ASSIGN_OR_RETURN(auto known, ResolveInternalPartitions(partitions_of));
+  std::vector<std::pair<std::string, int32_t>> out;
+  for (const InternalTopic& t : data_->internal_topics) out.emplace_back(TopicName(t.name, application_id), known[t.name]);
+  return out;
+}
+
+absl::StatusOr<std::vector<ChangelogTopic>> Topology::ChangelogTopics(absl::string_view application_id,
+                                                                      const PartitionsOf& partitions_of) const {
+  EDDY_ASSIGN_OR_RETURN(auto known, ResolveInternalPartitions(partitions_of));
+  std::vector<ChangelogTopic> out;
+  for (const Subtopology& sub : data_->subtopologies) {
+    if (sub.stores.empty()) continue;
+    EDDY_ASSIGN_OR_RETURN(int32_t partitions, SubtopologyPartitions(sub.id, known, partitions_of));
+    for (const StoreSpec* store : StoresOf(sub.id)) {
+      if (!store->logged) continue;
+      out.push_back(ChangelogTopic{store->name, ChangelogTopicName(application_id, store->name), partitions,
+                                   store->changelog_config});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ChangelogTopic& a, const ChangelogTopic& b) { return a.name < b.name; });
   return out;
 }
 

@@ -14,6 +14,7 @@ struct Topology::Data {
   std::vector<PhysicalNodeSpec> physical_nodes;
   std::vector<Subtopology> subtopologies;
   std::vector<InternalTopic> internal_topics;
+  std::vector<StoreSpec> stores;
   absl::flat_hash_set<std::string> internal_names;
 };
 

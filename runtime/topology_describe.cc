@@ -105,6 +105,11 @@ std::string Topology::DescribeMermaid() const {
     if (inserted) topic_order.push_back(t);
     return absl::StrCat("t", it->second);
   };
+  std::map<std::string, int> store_ids;  // store -> s<N>, numbered by first use
+  auto store_id = [&](const std::string& s) {
+    auto [it, inserted] = store_ids.emplace(s, static_cast<int>(store_ids.size()));
+    return absl::StrCat("s", it->second);
+  };
   std::string edges;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const TopologyNode& n = nodes[i];
@@ -115,6 +120,7 @@ std::string Topology::DescribeMermaid() const {
     if (n.type == NodeType::kSink && !n.topics.empty()) {
       absl::StrAppend(&edges, "    n", i, " --> ", topic_id(n.topics[0]), "\n");
     }
+    for (const std::string& store : n.stores) absl::StrAppend(&edges, "    n", i, " -.- ", store_id(store), "\n");
   }
   std::string out = "flowchart TD\n";
   for (size_t t = 0; t < topic_order.size(); ++t) {
@@ -136,6 +142,10 @@ std::string Topology::DescribeMermaid() const {
           absl::StrAppend(&out, "        n", id, "[/\"", label, "\"\\]\n");
           break;
       }
+    }
+    // State stores, drawn inside the sub-topology that owns them, as Kafka's description lists them.
+    for (const std::string& store : sub.stores) {
+      absl::StrAppend(&out, "        ", store_id(store), "[[\"", MermaidLabel(store), "\"]]\n");
     }
     out += "    end\n";
   }

@@ -55,6 +55,7 @@ struct NodeSpec {
   int split_port = -1;              // kBranch: the split's output port
   // The node's factory chain ends with the node's own operator (always for kOp; Foreach for kTerminal).
   bool own_op = false;
+  std::vector<std::string> stores;  // state stores the node uses (TopologyNode::stores)
 };
 
 class GraphBuilder {
@@ -76,8 +77,15 @@ class GraphBuilder {
   void AddInternalTopic(std::string raw_name, int32_t partitions);
   // RecordError makes Build fail with `error` (misuse detected while building).
   void RecordError(std::string error);
+  // AddStore registers a state store (a duplicate name makes Build fail); ConnectStore makes `node` use it.
+  void AddStore(StoreSpec store);
+  void ConnectStore(int node, const std::string& store);
+  bool HasStore(const std::string& name) const;
 
   const std::string& name(int node) const { return nodes_[node].name; }
+  // Whether the key may have changed since the last source (Map, SelectKey, FlatMap or Process upstream, as
+  // Kafka's keyChangingOperation): GroupByKey then repartitions.
+  bool key_changed(int node) const { return nodes_[node].key_changed; }
   // The stem children's default names start with ("orders" for source "orders-source").
   const std::string& base(int node) const { return nodes_[node].base; }
 
@@ -93,11 +101,13 @@ class GraphBuilder {
     NodeFactory factory;
     int chain_length = 0;
     bool forced = false;
+    bool key_changed = false;
   };
   bool IsPhysical(int node) const;
 
   std::vector<Node> nodes_;
   std::vector<InternalTopic> internal_topics_;
+  std::vector<StoreSpec> stores_;
   std::vector<std::string> errors_;
 };
 

@@ -15,8 +15,13 @@
 //   Merge            merge              no        no            KStream<K, V>
 //   To               to                 no        no            (ends the stream)
 //   Repartition      repartition        no        yes           KStream<K, V>
-//   Process          process            maybe     no            KStream<KOut, VOut>
+//   Process          process            maybe     no            KStream<KOut, VOut> (stores by name)
+//   GroupByKey       groupByKey         -         no            KGroupedStream<K, V> (kgrouped_stream.h)
+//   GroupBy          groupBy            -         yes           KGroupedStream<K2, V>
+//   Join/LeftJoin    join/leftJoin      yes       no (**)       KStream<K, VR>, with a KTable (ktable.h)
 //   (*) a later key-based operation (aggregation, join) would repartition, as in Kafka.
+//   (**) the stream and the table must be co-partitioned (same key, same partition count); Eddy does not
+//        repartition a stream before a join: Repartition() it first if its key changed.
 //
 // The third template parameter is the fused chain of stateless operators since the stream's chain root
 // (see chain.h); users write `auto`, or KStream<K, V> to hold a stream behind a type-erased boundary
@@ -26,6 +31,7 @@
 // A KStream refers to its StreamsBuilder, which must outlive it. Not thread-safe (build on one thread).
 #pragma once
 
+#include <concepts>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,8 +44,10 @@
 #include "eddy/dsl/chain.h"
 #include "eddy/dsl/concepts.h"
 #include "eddy/dsl/graph.h"
+#include "eddy/dsl/materialized.h"
 #include "eddy/dsl/named.h"
 #include "eddy/dsl/nodes.h"
+#include "eddy/dsl/table_nodes.h"
 #include "eddy/runtime/default_serde.h"
 
 namespace eddy {
@@ -49,6 +57,10 @@ template <typename K, typename V, typename Chain = dsl_internal::TypedRoot<K, V>
 class KStream;
 template <typename K, typename V, typename Chain, typename... Preds>
 class BranchedKStream;
+template <typename K, typename V>
+class KTable;
+template <typename K, typename V>
+class KGroupedStream;
 
 namespace dsl_internal {
 // Longer chains are cut (one virtual call) to bound the template instantiations per chain.
@@ -235,16 +247,60 @@ class KStream {
 
   // ---- Process: hands every record to a user Processor (processor.h), one instance per task, created by
   // `supplier()` (which returns std::unique_ptr<P>). Returns the stream of what the processor forwards. ----
+  // (N is always Named: a template parameter so that Process(supplier, {"store"}) picks the overload below.)
+  template <typename S, std::same_as<Named> N = Named>
+    requires ProcessorSupplier<S, K, V>
+  auto Process(S supplier, const N& named = N()) const {
+    return Process(std::move(supplier), std::vector<std::string>{}, named);
+  }
+  // The same, connecting the state stores named in `stores` (added with StreamsBuilder::AddStateStore) to
+  // the processor, which finds them with ProcessorContext::GetStateStore (Kafka's process(supplier,
+  // "store", ...)).
   template <typename S>
     requires ProcessorSupplier<S, K, V>
-  auto Process(S supplier, const Named& named = {}) const {
+  auto Process(S supplier, std::vector<std::string> stores, const Named& named = {}) const {
     using P = typename std::invoke_result_t<S&>::element_type;
     using KOut = typename P::KeyOut;
     using VOut = typename P::ValueOut;
     int id = AddChild(dsl_internal::NodeRole::kHard, "process", named.name());
+    for (const std::string& store : stores) graph_->ConnectStore(id, store);
     dsl_internal::SetChainFactory(graph_, id, chain_,
                                   [supplier] { return dsl_internal::ProcessTerminal<P>(supplier()); });
     return KStream<KOut, VOut>(graph_, id, {});
+  }
+
+  // ---- GroupByKey: groups by the current key for an aggregation (kgrouped_stream.h). Repartitions (through
+  // "<application.id>-<name>-repartition") only if an upstream Map, SelectKey, FlatMap or Process may have
+  // changed the key since the source, as Kafka. `grouped`: Grouped or Grouped::WithSerdes(...). ----
+  template <typename G = Grouped>
+  KGroupedStream<K, V> GroupByKey(const G& grouped = G()) const {
+    return MakeGrouped(*this, grouped, graph_->key_changed(tail_));
+  }
+  // ---- GroupBy: groups by selector(key, value); always repartitions by the new key, as Kafka. ----
+  template <typename F, typename G = Grouped>
+    requires KeySelector<F, K, V>
+  auto GroupBy(F selector, const G& grouped = G(), const Named& named = {}) const {
+    auto keyed = Then("groupby", named, dsl_internal::SelectKeyOp<K, V, F>{std::move(selector)});
+    using K2 = typename decltype(keyed)::Key;
+    return KGroupedStream<K2, V>::Make(keyed, grouped, /*repartition=*/true);
+  }
+
+  // ---- Join / LeftJoin with a KTable (ktable.h): for each record, the table's current value for its key.
+  // Join calls joiner(value, table_value) and drops records whose key is not in the table; LeftJoin calls
+  // joiner(value, std::optional<table value>) for every record. The stream and the table must be
+  // co-partitioned (their topics have equal partition counts; checked at startup): the join runs in the
+  // table's sub-topology. Returns KStream<K, joiner's result>. ----
+  template <typename VT, typename J>
+    requires std::is_invocable_v<J&, const V&, const VT&>
+  auto Join(const KTable<K, VT>& table, J joiner, const Named& named = {}) const {
+    using VR = std::decay_t<std::invoke_result_t<J&, const V&, const VT&>>;
+    return AddJoin<VT, VR, J, false>(table, std::move(joiner), named);
+  }
+  template <typename VT, typename J>
+    requires std::is_invocable_v<J&, const V&, const std::optional<VT>&>
+  auto LeftJoin(const KTable<K, VT>& table, J joiner, const Named& named = {}) const {
+    using VR = std::decay_t<std::invoke_result_t<J&, const V&, const std::optional<VT>&>>;
+    return AddJoin<VT, VR, J, true>(table, std::move(joiner), named);
   }
 
   // ---- Fallbacks: a callable of the wrong shape ends here, with a message instead of a wall of errors. --
@@ -311,7 +367,15 @@ class KStream {
   }
   template <typename S>
     requires(!ProcessorSupplier<S, K, V>)
-  dsl_internal::InvalidOperation Process(S, const Named& = {}) const {
+  dsl_internal::InvalidOperation Process(S, std::vector<std::string>, const Named& = {}) const {
+    static_assert(dsl_internal::kAlwaysFalse<S>,
+                  "Process: the supplier must be a copyable callable returning std::unique_ptr<P>, where P derives "
+                  "from eddy::Processor<K, V, KOut, VOut> with the stream's K and V");
+    return {};
+  }
+  template <typename S, std::same_as<Named> N = Named>
+    requires(!ProcessorSupplier<S, K, V>)
+  dsl_internal::InvalidOperation Process(S, const N& = N()) const {
     static_assert(dsl_internal::kAlwaysFalse<S>,
                   "Process: the supplier must be a copyable callable returning std::unique_ptr<P>, where P derives "
                   "from eddy::Processor<K, V, KOut, VOut> with the stream's K and V");
@@ -323,7 +387,27 @@ class KStream {
   friend class KStream;
   template <typename, typename, typename, typename...>
   friend class BranchedKStream;
+  template <typename, typename>
+  friend class KTable;
+  template <typename, typename>
+  friend class KGroupedStream;
   friend class StreamsBuilder;
+
+  template <typename S, typename G>
+  static KGroupedStream<K, V> MakeGrouped(const S& stream, const G& grouped, bool repartition) {
+    return KGroupedStream<K, V>::Make(stream, grouped, repartition);
+  }
+
+  template <typename VT, typename VR, typename J, bool kLeft>
+  KStream<K, VR> AddJoin(const KTable<K, VT>& table, J joiner, const Named& named) const {
+    int id = AddChild(dsl_internal::NodeRole::kHard, kLeft ? "leftjoin" : "join", named.name());
+    for (const std::string& store : table.getter_stores_) graph_->ConnectStore(id, store);
+    auto getter = table.getter_;
+    dsl_internal::SetChainFactory(graph_, id, chain_, [getter, joiner] {
+      return dsl_internal::JoinTerminal<K, V, VT, VR, J, kLeft>(getter(), joiner);
+    });
+    return KStream<K, VR>(graph_, id, {});
+  }
 
   KStream(dsl_internal::GraphBuilder* graph, int tail, Chain chain)
       : graph_(graph), tail_(tail), chain_(std::move(chain)) {}
@@ -399,3 +483,5 @@ class KStream {
 }  // namespace eddy
 
 #include "eddy/dsl/branched_kstream.h"
+#include "eddy/dsl/ktable.h"
+#include "eddy/dsl/kgrouped_stream.h"

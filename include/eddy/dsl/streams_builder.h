@@ -38,6 +38,7 @@
 #include "eddy/dsl/graph.h"
 #include "eddy/dsl/kstream.h"
 #include "eddy/dsl/named.h"
+#include "eddy/dsl/store_spec.h"
 #include "eddy/runtime/default_serde.h"
 #include "eddy/runtime/topology.h"
 
@@ -87,11 +88,47 @@ class StreamsBuilder {
     return out;
   }
 
+  // Table reads `topic` as a table (Kafka's builder.table): each record is the latest value of its key, a
+  // null value (tombstone) deletes the key, records with a null key are dropped. The table is kept in a
+  // key-value store (Materialized: name, default "<topic>-table-store"; persistent, cached and logged by
+  // default) holding the topic's bytes, so the store's serdes are the Consumed ones. Nodes: the source
+  // "<topic>-source" and "<topic>-table", which writes the store and emits its updates.
+  template <typename K = void, typename V = void, Serde KS, Serde VS, typename Ex>
+  auto Table(std::string topic, Consumed<KS, VS, Ex> consumed, const Materialized& materialized = Materialized()) {
+    KS ks = consumed.key_serde;
+    VS vs = consumed.value_serde;
+    auto source = Stream<K, V>(std::move(topic), std::move(consumed));
+    using KT = typename KS::Type;
+    using VT = typename VS::Type;
+    const int id = source.AddChild(dsl_internal::NodeRole::kHard, "table", "");
+    const std::string store = materialized.name.empty() ? graph_->name(id) + "-store" : materialized.name;
+    dsl_internal::AddMaterializedStore(graph_.get(), id, store, materialized);
+    dsl_internal::SetChainFactory(graph_.get(), id, source.chain_, [store, ks, vs] {
+      return dsl_internal::TableSourceTerminal<KT, VT, KS, VS>(store, ks, vs);
+    });
+    return KTable<KT, VT>::MakeStoreTable(graph_.get(), id, store, ks, vs);
+  }
+  template <typename K, typename V>
+  auto Table(std::string topic, const Materialized& materialized = Materialized()) {
+    return Table<K, V>(std::move(topic), Consumed(DefaultSerdeFor<K>(), DefaultSerdeFor<V>()), materialized);
+  }
+
+  // AddStateStore adds a store for processors to use (Kafka's addStateStore): `builder` is a
+  // KeyValueStoreBuilder, WindowStoreBuilder or SessionStoreBuilder (Stores::..., stores.h), and builds one
+  // store per task of the sub-topology whose processors connect it by name (KStream::Process(supplier,
+  // {"name"})). A bad builder or a duplicate name makes Build fail.
+  template <typename B>
+  void AddStateStore(const B& builder) {
+    AddStore(dsl_internal::MakeStoreSpec(builder));
+  }
+
   // Build compiles what was built so far into a Topology. kInvalidArgument for a duplicate node name, a
   // topic read by two sources, an unfinished Split, or a stream misuse recorded while building.
   absl::StatusOr<Topology> Build() const;
 
  private:
+  void AddStore(absl::StatusOr<StoreSpec> spec);
+
   std::unique_ptr<dsl_internal::GraphBuilder> graph_;
 };
 

@@ -20,6 +20,11 @@
 //   };
 //   stream.Process([] { return std::make_unique<Dedup>(); });
 //
+// State stores: add one to the builder (StreamsBuilder::AddStateStore(Stores::PersistentKeyValueStore("seen")))
+// and connect it by name (stream.Process(supplier, {"seen"})); the processor finds it in Init with
+//   EDDY_ASSIGN_OR_RETURN(seen_, context.template GetStateStore<eddy::KeyValueStore>("seen"));
+// Each task has its own instance, built, opened and restored before Init and flushed at every commit.
+//
 // One processor instance per task (the supplier is called once per task); it runs on the task's thread.
 #pragma once
 
@@ -28,6 +33,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "eddy/core/record.h"
@@ -95,6 +102,24 @@ class ProcessorContext {
   int64_t current_stream_time_ms() const { return task_->stream_time(); }
   // The wall-clock time the runtime last gave the task.
   int64_t current_system_time_ms() const { return task_->wall_clock_ms(); }
+
+  // GetStateStore returns the task's instance of the store `name` as an S (KeyValueStore, WindowStore,
+  // SessionStore or StateStore), owned by the task and open until the processor's Close returns.
+  // kNotFound if the task has no such store (not added to the builder, or not connected to a node of this
+  // sub-topology); kInvalidArgument if it is not an S.
+  template <typename S>
+  absl::StatusOr<S*> GetStateStore(absl::string_view name) const {
+    StateStore* store = task_->GetStateStore(name);
+    if (store == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no state store \"", name, "\" in task ", task_->task_id().ToString(),
+                                              "; add it to the builder and connect it to the processor"));
+    }
+    S* typed = dynamic_cast<S*>(store);
+    if (typed == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("state store \"", name, "\" is not of the requested type"));
+    }
+    return typed;
+  }
 
  protected:
   ProcessorContext() = default;

@@ -3,18 +3,25 @@
 // input offsets to commit, and runs punctuators. The runtime creates one per TaskId the consumer group hands
 // this instance; the TestDriver creates all of them.
 //
-// States and transitions (a subset of Kafka's; RESTORING and SUSPENDED come with state stores):
-//   kCreated --Initialize()--> kRunning --Close()--> kClosed;  kCreated --Close()--> kClosed.
+// States and transitions (a subset of Kafka's; SUSPENDED is not needed: a revoked task is closed):
+//   kCreated --InitializeStores()--> kRestoring --Initialize()--> kRunning --Close()--> kClosed;
+//   kCreated --Initialize()--> kRunning (InitializeStores is then called by Initialize);
+//   kCreated or kRestoring --Close()--> kClosed.
+// In kRestoring the stores are open and empty of cached writes, and no node runs: the runtime restores them
+// from their changelogs (StateStore::BeginRestore/RestoreBatch/EndRestore, or StateRestorer) in between.
 //
 // Use by the runtime (one stream thread owns the task; nothing here is thread-safe):
-//   Task task(id, topology, partitions, config, &collector);
+//   Task task(id, topology, partitions, config, &collector);  // config.task_dir locked, changelog, cache
+//   EDDY_RETURN_IF_ERROR(task.InitializeStores());
+//   restore task.stores() that are behind their changelogs (ProcessorStateManager)
 //   EDDY_RETURN_IF_ERROR(task.Initialize(now_ms));
 //   loop:
 //     for each polled record r of partition tp of this task: status = task.Process(tp, r)  (or a span)
 //     task.Punctuate(now_ms) every loop iteration (wall-clock punctuators)
-//     every commit.interval.ms: collector flush (all sends acknowledged), then
-//       consumer.CommitSync(task.CommittableOffsets()), then task.MarkCommitted()
-//   task.Close(), then flush and commit as above.
+//     every commit.interval.ms: task.FlushStores() (caches to stores and changelogs, stores to disk), then
+//       collector flush (all sends acknowledged), then consumer.CommitSync(task.CommittableOffsets()), then
+//       task.MarkCommitted(), then the task's checkpoint (state_store.h has the sequence)
+//   task.Close() (flushes and closes the stores), then flush and commit as above.
 // A Process error means the task failed on that record (handler said kFail, a processor or punctuator
 // returned an error or threw): the record's offset is not committable; the runtime's uncaught-exception
 // handling decides what happens next. The task stays usable (the TestDriver keeps going).
@@ -37,8 +44,8 @@
 
 namespace eddy {
 
-enum class TaskState : uint8_t { kCreated, kRunning, kClosed };
-const char* ToString(TaskState state);  // "CREATED", "RUNNING", "CLOSED"
+enum class TaskState : uint8_t { kCreated, kRestoring, kRunning, kClosed };
+const char* ToString(TaskState state);  // "CREATED", "RESTORING", "RUNNING", "CLOSED"
 
 class Task {
  public:
@@ -51,11 +58,30 @@ class Task {
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
+  // InitializeStores builds the stores of the task's sub-topology (Topology::StoresOf) and Inits them with
+  // the task's StateStoreContext (TaskConfig's task_dir, changelog sink, cache and block cache; the task's
+  // id and partition); kCreated -> kRestoring. kFailedPrecondition unless kCreated; kInvalidArgument for a
+  // bad sub-topology, a persistent store without TaskConfig::task_dir, or a builder returning a store of
+  // another name; a store's build or Init error (stores opened before it are closed again), with the task
+  // id and store name added.
+  absl::Status InitializeStores();
+
   // Initialize creates and wires the physical nodes and calls their Init (user processors' Init, which may
-  // schedule punctuators; wall-clock schedules start from `wall_clock_ms`). kFailedPrecondition unless
-  // kCreated; kInvalidArgument if the topology does not wire (a bug in its builder) or a partition is not
-  // one of this sub-topology's sources; a processor's Init error, with the task id added.
+  // schedule punctuators and look up stores; wall-clock schedules start from `wall_clock_ms`); calls
+  // InitializeStores first if the task is kCreated. kFailedPrecondition unless kCreated or kRestoring;
+  // kInvalidArgument if the topology does not wire (a bug in its builder) or a partition is not one of this
+  // sub-topology's sources; a processor's Init error, with the task id added.
   absl::Status Initialize(int64_t wall_clock_ms);
+
+  // The task's open stores (empty before InitializeStores and after Close), in Topology::StoresOf order.
+  // Owned by the task.
+  const std::vector<StateStore*>& stores() const { return context_.stores(); }
+  StateStore* store(absl::string_view name) const { return context_.GetStateStore(name); }
+  // FlushStores flushes every store (commit step 1, state_store.h): cached writes go to the store and its
+  // changelog sink, and what the caches flush is forwarded downstream (the DSL's emission of aggregation
+  // updates), so records may reach the collector. Returns the first store or downstream error (with the task
+  // id); OK with no stores. kFailedPrecondition when closed.
+  absl::Status FlushStores();
 
   // Process runs records of input partition `tp` (in offset order) through the sub-topology: deserialize,
   // extract the timestamp, advance stream time, run the nodes (sinks send to the collector), then fire the
@@ -79,7 +105,8 @@ class Task {
   // MarkCommitted records that CommittableOffsets() as of now were committed.
   void MarkCommitted();
 
-  // Close calls every node's Close (user processors' Close) once. OK if already closed.
+  // Close calls every node's Close (user processors' Close) once, then closes the stores (which flushes them:
+  // a clean close leaves nothing in the caches). Returns the first error. OK if already closed.
   absl::Status Close();
 
   const TaskId& id() const { return context_.task_id(); }
@@ -102,12 +129,17 @@ class Task {
   Input* FindInput(const TopicPartition& tp);
   absl::Status WithLocation(const absl::Status& error, const Input* input, const RecordView* record) const;
   absl::Status MaybePunctuateStreamTime();
+  // CloseStores closes and drops every store; returns the first error.
+  absl::Status CloseStores();
 
   Topology topology_;
   std::vector<TopicPartition> partitions_;
   TaskConfig config_;
   TaskContext context_;
   TaskState state_ = TaskState::kCreated;
+  // Declared before nodes_: nodes point to stores, so they are destroyed first; after context_, which the
+  // stores point to.
+  std::vector<std::unique_ptr<StateStore>> stores_;
   std::vector<std::unique_ptr<ProcessorNode>> nodes_;
   std::vector<Input> inputs_;
 };

@@ -1,7 +1,9 @@
 // TaskContext: the per-task state that the nodes of one task share while a record (or a punctuation) runs
 // through them: the current record's timestamp, headers and origin, stream time and wall-clock time, the
 // RecordCollector, the error handlers, punctuation schedules and the task's metrics. Also TaskConfig (what
-// the runtime configures per task) and TaskMetrics.
+// the runtime configures per task) and TaskMetrics. It also holds the StateStoreContext of the task's stores,
+// whose record timestamp is the current record's timestamp itself (one field, so following the record costs
+// nothing), and finds the task's stores by name for processors (GetStateStore).
 //
 // Nodes reach it through ProcessorNode::context(); user processors through ProcessorContext. Owned by its
 // Task; lives as long as the task. Not thread-safe: owned by the stream thread that runs the task.
@@ -21,6 +23,7 @@
 #include "eddy/runtime/error_handlers.h"
 #include "eddy/runtime/record_collector.h"
 #include "eddy/runtime/task_id.h"
+#include "eddy/state/state_store.h"
 
 namespace eddy {
 
@@ -38,6 +41,18 @@ struct TaskConfig {
   // timestamp and original headers, plus the kDlqHeader* headers) before the handler decides. Empty: none.
   std::string dead_letter_topic;
   LogSink log;  // null: stderr
+
+  // ---- State stores (state_store.h). Needed only by tasks whose sub-topology has stores. ----
+  // The task's locked state directory, <state.dir>/<application.id>/<task-id> (StateDirectory::Lock). Empty:
+  // persistent stores cannot be opened (Task::InitializeStores fails with kInvalidArgument).
+  std::string task_dir;
+  // Where logged stores send their changes (topic "<application.id>-<store>-changelog", the task's
+  // partition). Null: logged stores fail to initialize.
+  ChangelogSink* changelog = nullptr;
+  // The stream thread's write cache (statestore.cache.max.bytes); null: caching off for every store.
+  ThreadCache* cache = nullptr;
+  // The stream thread's RocksDB block cache; null: one per persistent store.
+  BlockCache* block_cache = nullptr;
 };
 
 // Counters of one task. Plain integers: written and read only on the task's thread (the runtime copies
@@ -96,8 +111,8 @@ class TaskContext {
 
   // ---- The record being processed. ----
   // Its timestamp: the extracted one at the source, or what a processor forwarded with.
-  int64_t timestamp() const { return timestamp_; }
-  void set_timestamp(int64_t timestamp_ms) { timestamp_ = timestamp_ms; }
+  int64_t timestamp() const { return store_context_.record.timestamp; }
+  void set_timestamp(int64_t timestamp_ms) { store_context_.record.timestamp = timestamp_ms; }
   // Its headers: those of the input record (decoded on first use after each new input record) unless a
   // processor forwarded others.
   absl::Span<const HeaderRef> headers() {
@@ -134,7 +149,7 @@ class TaskContext {
   // skipped or the task fails (check failed()).
   bool AcceptTimestamp(absl::string_view node, int64_t timestamp_ms) {
     if (timestamp_ms < 0) [[unlikely]] return AcceptInvalidTimestamp(node, timestamp_ms);
-    timestamp_ = timestamp_ms;
+    store_context_.record.timestamp = timestamp_ms;
     if (partition_time_ != nullptr && timestamp_ms > *partition_time_) *partition_time_ = timestamp_ms;
     if (timestamp_ms > stream_time_) stream_time_ = timestamp_ms;
     return true;
@@ -160,6 +175,14 @@ class TaskContext {
   // or wall-clock time. May be called from Processor::Init, Process or a punctuator.
   Cancellable Schedule(int64_t interval_ms, PunctuationType type, Punctuator punctuator);
 
+  // ---- State stores of the task (empty until Task::InitializeStores). ----
+  // GetStateStore returns the task's store named `name`, or null. Only stores of this task's sub-topology
+  // exist here (the stores connected to its nodes).
+  StateStore* GetStateStore(absl::string_view name) const;
+  const std::vector<StateStore*>& stores() const { return store_ptrs_; }
+  // What the task's stores were initialised with (Task owns it; stores keep its address).
+  StateStoreContext* store_context() { return &store_context_; }
+
  private:
   friend class Task;
   friend class Cancellable;
@@ -181,7 +204,7 @@ class TaskContext {
   }
   void SetRecord(const RecordView* raw) {
     raw_ = raw;
-    timestamp_ = raw->timestamp();
+    store_context_.record.timestamp = raw->timestamp();
     headers_ = {};
     headers_ready_ = raw->header_count() == 0;
   }
@@ -215,7 +238,9 @@ class TaskContext {
   const std::string* topic_ = nullptr;
   int32_t partition_ = -1;
   int64_t* partition_time_ = nullptr;  // max timestamp seen on the current input partition
-  int64_t timestamp_ = -1;
+  // The stores' context; record.timestamp is the current record's timestamp (timestamp()).
+  StateStoreContext store_context_;
+  std::vector<StateStore*> store_ptrs_;  // the task's stores (owned by Task), in StoresOf order
   absl::Span<const HeaderRef> headers_;
   bool headers_ready_ = true;
   std::vector<HeaderRef> decoded_headers_;  // reused

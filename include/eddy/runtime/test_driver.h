@@ -14,6 +14,19 @@
 //
 // Wall-clock time is simulated: it starts at TestDriverConfig::initial_wall_clock_ms and moves only with
 // AdvanceWallClockTime, which fires wall-clock punctuators. Not thread-safe (a test's thread).
+//
+// State stores work as in the runtime: each task builds, opens and flushes its stores; persistent ones live
+// under TestDriverConfig::state_dir (by default a fresh temporary directory that the driver removes when it
+// is destroyed). Logged stores' changelog records are captured as records of the topic
+// "<application.id>-<store>-changelog", readable like any output topic (as Kafka's TopologyTestDriver does),
+// and GetKeyValueStore / GetWindowStore / GetSessionStore give a task's store for assertions.
+//
+// Commits: by default the driver commits after each piped record (and each AdvanceWallClockTime), as
+// Kafka's TopologyTestDriver does: every task's stores are flushed, so what their caches hold is written to
+// the stores and changelogs and the aggregation updates they coalesced are emitted downstream (and
+// processed) before the call returns. Output is therefore deterministic: one update per key per input
+// record. With commit_after_each_input = false, updates stay in the caches until Commit() (or an eviction),
+// which shows the coalescing a real commit interval gives.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +51,14 @@
 #include "eddy/runtime/record_collector.h"
 #include "eddy/runtime/task.h"
 #include "eddy/runtime/topology.h"
+#include "eddy/state/key_value_store.h"
+#include "eddy/state/session_store.h"
+#include "eddy/state/window_store.h"
 
 namespace eddy {
+
+class StateDirectory;
+class TaskDirectoryLock;
 
 struct TestDriverConfig {
   std::string application_id = "eddy-test";  // application.id: prefixes internal topic names
@@ -52,6 +71,14 @@ struct TestDriverConfig {
   InvalidTimestampPolicy invalid_timestamp_policy = InvalidTimestampPolicy::kFail;
   std::string dead_letter_topic;
   LogSink log;  // null: stderr
+  // Where persistent stores live (<state_dir>/<application.id>/<task-id>/rocksdb/<store>). Empty: a new
+  // temporary directory, removed with the driver. A given directory is kept (tests of restarts reuse it).
+  std::string state_dir;
+  // The write cache of the driver's one simulated stream thread (statestore.cache.max.bytes; Kafka's default
+  // 10 MiB). 0 turns caching off.
+  int64_t cache_max_bytes = 10485760;
+  // Commit (flush every store, emit what the caches held) after each piped record; see the file comment.
+  bool commit_after_each_input = true;
 };
 
 struct TestHeader {
@@ -85,7 +112,7 @@ class TestInputTopic;
 template <Serde KS, Serde VS>
 class TestOutputTopic;
 
-class TestDriver : private RecordCollector {
+class TestDriver : private RecordCollector, private ChangelogSink {
  public:
   // Create instantiates and initializes one task per (sub-topology, partition). Errors: kInvalidArgument
   // when co-partitioned topics have different partition counts (TestDriverConfig::partitions) or a task
@@ -133,6 +160,19 @@ class TestDriver : private RecordCollector {
   const StoredRecord* ReadNext(absl::string_view topic);
   int64_t UnreadCount(absl::string_view topic) const;
 
+  // Commit flushes every task's stores (in TaskId order), as a runtime commit does, and processes what the
+  // flushes emitted. Returns the first error.
+  absl::Status Commit();
+
+  // The store `name` of the task for `partition` of the sub-topology that owns it, as the given type; null
+  // if there is none or it is of another kind. Owned by the task: valid until Close.
+  KeyValueStore* GetKeyValueStore(absl::string_view name, int32_t partition = 0);
+  WindowStore* GetWindowStore(absl::string_view name, int32_t partition = 0);
+  SessionStore* GetSessionStore(absl::string_view name, int32_t partition = 0);
+  StateStore* GetStateStore(absl::string_view name, int32_t partition = 0);
+  // The directory persistent stores live under (see TestDriverConfig::state_dir); empty if none was needed.
+  const std::string& state_dir() const { return state_dir_; }
+
   std::vector<TaskId> task_ids() const;
   Task* task(const TaskId& id);  // null if no such task
   const Topology& topology() const { return topology_; }
@@ -150,13 +190,19 @@ class TestDriver : private RecordCollector {
   TestDriver(Topology topology, TestDriverConfig config);
   absl::Status Init();
   absl::Status Send(const ProducerRecord& record) override;
+  // ChangelogSink: appends to the changelog topic's in-memory log (read by nobody but the test).
+  absl::Status Send(absl::string_view topic, int32_t partition, absl::string_view key,
+                    std::optional<absl::string_view> value, int64_t timestamp) override;
+  absl::Status OpenStateDir();
   TopicLog& Log(absl::string_view topic);
   // Append stores a record, queues it for processing if a sub-topology reads the topic.
   absl::StatusOr<int32_t> Append(absl::string_view topic, int32_t partition, std::optional<absl::string_view> key,
                                  std::optional<absl::string_view> value, int64_t timestamp_ms,
                                  absl::Span<const HeaderRef> headers);
-  // Drain processes queued records until none is left; returns the first error.
+  // Drain processes queued records until none is left, then commits if commit_after_each_input (and
+  // processes what that emitted); returns the first error.
   absl::Status Drain();
+  absl::Status ProcessQueue();
   absl::Status ProcessOne(const std::string& topic, size_t index);
 
   Topology topology_;
@@ -172,6 +218,12 @@ class TestDriver : private RecordCollector {
   std::string batch_;
   std::vector<HeaderRef> header_refs_;
   bool closed_ = false;
+  // State: the cache of the simulated stream thread, the state directory and the tasks' locks.
+  std::unique_ptr<ThreadCache> cache_;
+  std::string state_dir_;
+  bool owns_state_dir_ = false;
+  std::unique_ptr<StateDirectory> state_directory_;
+  std::vector<std::unique_ptr<TaskDirectoryLock>> locks_;
 };
 
 // Pipes typed records into one topic of a TestDriver. Serializes with the topic's serdes.

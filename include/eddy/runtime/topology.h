@@ -13,7 +13,10 @@
 //   2. For the assigned partitions, GroupPartitions(assigned, "app") gives the tasks: TaskId
 //      "<subtopology>_<partition>" -> the input partitions of that task (partition p of each source topic of
 //      the sub-topology: co-partitioned sources share a task).
-//   3. Task(id, topology, partitions, config, collector) per task (task.h).
+//   3. ChangelogTopics("app", ...): the changelog topics of the state stores to create (compacted), one
+//      partition per task of the sub-topology that owns the store.
+//   4. Task(id, topology, partitions, config, collector) per task (task.h); the task builds the stores of its
+//      sub-topology (StoresOf) in Task::InitializeStores.
 //
 // Topic names inside the topology are "raw": an internal topic is stored without its application.id prefix
 // (Describe prints it so, as Kafka does before the application starts); the methods taking an
@@ -27,10 +30,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eddy/core/record.h"
 #include "eddy/runtime/processor_node.h"
+#include "eddy/state/state_store.h"
 #include "eddy/runtime/task_id.h"
 
 namespace eddy {
@@ -44,7 +49,7 @@ struct TopologyNode {
   // kSource: the topics it reads; kSink: its one topic, or empty when a TopicNameExtractor chooses the topic
   // per record. Raw names (see above).
   std::vector<std::string> topics;
-  std::vector<std::string> stores;      // state stores it uses (none until state stores exist)
+  std::vector<std::string> stores;      // names of the state stores it uses (StoreSpec::name)
   std::vector<int> predecessors;        // indexes into Topology::nodes(), in creation order
   std::vector<int> successors;
   int subtopology = -1;                 // set by Topology::Create
@@ -62,7 +67,30 @@ struct PhysicalNodeSpec {
   std::vector<std::string> source_topics;  // raw topics, for source nodes only (SourceProcessorNode)
 };
 
-// A repartition (or, later, changelog) topic the application owns.
+// A state store of the topology: how to build one instance per task, and its changelog. Nodes that use the
+// same store are in the same sub-topology (as Kafka's node groups; this is what co-locates a stream-table
+// join with its table), so a store belongs to one sub-topology; using it on both sides of a repartition
+// topic is an error. A store no node uses is never built.
+struct StoreSpec {
+  std::string name;  // unique; names the changelog "<application.id>-<name>-changelog" and the store's dir
+  bool logged = true;  // changes go to the changelog topic (the store restores from it)
+  bool persistent = false;  // RocksDB under the task directory (the task needs TaskConfig::task_dir)
+  // The configs the changelog topic is created with (StateStore::changelog_config() of the built store:
+  // cleanup.policy=compact, plus retention for window and session stores, plus the builder's overrides).
+  std::map<std::string, std::string> changelog_config;
+  // Returns a new, uninitialised store named `name`; called once per task.
+  std::function<absl::StatusOr<std::unique_ptr<StateStore>>()> build;
+};
+
+// A changelog topic to create: real name, partition count and configs.
+struct ChangelogTopic {
+  std::string store;
+  std::string name;         // "<application.id>-<store>-changelog"
+  int32_t partitions = 0;   // the number of tasks of the store's sub-topology
+  std::map<std::string, std::string> configs;
+};
+
+// A repartition topic the application owns.
 struct InternalTopic {
   std::string name;         // raw: "orders-selectkey-repartition"; real: "<application.id>-" + name
   int32_t partitions = -1;  // -1: as many as the sub-topology that writes it reads (max over its source
@@ -74,6 +102,7 @@ struct TopologyDefinition {
   std::vector<TopologyNode> nodes;  // subtopology is ignored (computed)
   std::vector<PhysicalNodeSpec> physical_nodes;
   std::vector<InternalTopic> internal_topics;
+  std::vector<StoreSpec> stores;  // the stores TopologyNode::stores refer to
 };
 
 struct Subtopology {
@@ -82,6 +111,7 @@ struct Subtopology {
   std::vector<int> physical_nodes;  // in creation order (parents before children)
   std::vector<std::string> source_topics;  // raw, in order of appearance
   std::vector<std::string> sink_topics;    // raw fixed sink topics
+  std::vector<std::string> stores;         // names of the stores its nodes use, in order of first use
 };
 
 class Topology {
@@ -90,14 +120,22 @@ class Topology {
   Topology();
 
   // Create validates `definition` (unique node names, edges in range, each physical node's logical node,
-  // internal topics read by exactly one source, a topic read by at most one source node) and computes the
-  // sub-topologies, numbered in order of their first node. kInvalidArgument names the problem.
+  // internal topics read by exactly one source, a topic read by at most one source node, unique store names
+  // with a builder, every store a node uses defined, no sub-topology reading an internal topic it writes) and
+  // computes the sub-topologies (connected components of the node graph, where nodes sharing a store are
+  // connected), numbered in order of their first node. kInvalidArgument names the problem.
   static absl::StatusOr<Topology> Create(TopologyDefinition definition);
 
   const std::vector<TopologyNode>& nodes() const;
   const std::vector<PhysicalNodeSpec>& physical_nodes() const;
   const std::vector<Subtopology>& subtopologies() const;
   const std::vector<InternalTopic>& internal_topics() const;
+  // Every store of the definition (used or not), and those of one sub-topology (in Subtopology::stores
+  // order; empty for a bad index). Pointers valid as long as any copy of this Topology.
+  const std::vector<StoreSpec>& stores() const;
+  std::vector<const StoreSpec*> StoresOf(int subtopology) const;
+  // The store named `name`, or null.
+  const StoreSpec* FindStore(absl::string_view name) const;
 
   bool IsInternalTopic(absl::string_view raw_topic) const;
   // TopicName: the real name of a raw topic ("<application_id>-<raw>" for internal topics).
@@ -117,9 +155,15 @@ class Topology {
   // InternalTopics returns the real internal topic names with their partition counts, resolving
   // partitions = -1 from `partitions_of` (real topic -> partition count, e.g. Admin::DescribeTopic), which is
   // called for user source topics only. Errors: those of partitions_of; kInvalidArgument for cycles.
+  using PartitionsOf = std::function<absl::StatusOr<int32_t>(const std::string& topic)>;
   absl::StatusOr<std::vector<std::pair<std::string, int32_t>>> InternalTopics(
-      absl::string_view application_id,
-      const std::function<absl::StatusOr<int32_t>(const std::string& topic)>& partitions_of) const;
+      absl::string_view application_id, const PartitionsOf& partitions_of) const;
+
+  // ChangelogTopics returns the changelog topics of the logged stores that a sub-topology uses, sorted by
+  // name, each with as many partitions as its sub-topology has tasks (the max partition count over the
+  // sub-topology's source topics, internal ones resolved as InternalTopics does). Errors as InternalTopics.
+  absl::StatusOr<std::vector<ChangelogTopic>> ChangelogTopics(absl::string_view application_id,
+                                                              const PartitionsOf& partitions_of) const;
 
   // GroupPartitions maps assigned real partitions to tasks: TaskId{sub-topology reading the topic,
   // partition} -> its partitions (sorted). Partitions of topics the topology does not read are ignored.
@@ -129,12 +173,20 @@ class Topology {
   // Describe prints the topology as Kafka's TopologyDescription.toString() does (sub-topologies, then nodes
   // by decreasing sub-tree size, ties by name; "-->" successors, "<--" predecessors).
   std::string Describe() const;
-  // DescribeMermaid prints a Mermaid flowchart: one subgraph per sub-topology, topics as cylinders.
+  // DescribeMermaid prints a Mermaid flowchart: one subgraph per sub-topology, topics as cylinders, state
+  // stores as subroutine boxes in their sub-topology, linked to the nodes using them by dotted lines.
   std::string DescribeMermaid() const;
 
  private:
   struct Data;
   explicit Topology(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
+  // Partition counts of all internal topics (raw name -> count).
+  absl::StatusOr<absl::flat_hash_map<std::string, int32_t>> ResolveInternalPartitions(
+      const PartitionsOf& partitions_of) const;
+  // Tasks of a sub-topology: max partitions over its sources; 0 if an internal source is not yet known.
+  absl::StatusOr<int32_t> SubtopologyPartitions(int subtopology,
+                                                const absl::flat_hash_map<std::string, int32_t>& internal,
+                                                const PartitionsOf& partitions_of) const;
   std::shared_ptr<const Data> data_;
 };
 
