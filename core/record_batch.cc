@@ -338,8 +338,12 @@ bool RecordIterator::Next(RecordView* out) {
                 start);
   }
   out->header_count_ = header_count;
-  out->offset_ = base_offset_ + offset_delta;
-  out->timestamp_ = log_append_time_ ? max_timestamp_ : base_timestamp_ + timestamp_delta;
+  // Wrapping sums, as Kafka's DefaultRecord (Java longs): a corrupt or hostile batch (baseOffset or
+  // baseTimestamp near the int64 limits) must not be undefined behaviour.
+  out->offset_ = static_cast<int64_t>(static_cast<uint64_t>(base_offset_) + static_cast<uint64_t>(offset_delta));
+  out->timestamp_ = log_append_time_ ? max_timestamp_
+                                     : static_cast<int64_t>(static_cast<uint64_t>(base_timestamp_) +
+                                                            static_cast<uint64_t>(timestamp_delta));
   out->partition_ = partition_;
   pos_ = limit;
   ++index_;

@@ -11,66 +11,16 @@
 #     records are all still there.
 #
 # Usage: tests/kcat_test.sh BIN_DIR   (the directory holding the eddy binary, e.g. build/bin)
-# Exit code 77 (ctest: skipped) when kcat or python3 is not installed (scripts/setup.sh installs both).
+# Fails, naming the package, when kcat or python3 is not installed (scripts/setup.sh installs both).
 set -euo pipefail
+source "$(dirname "$0")/interop/lib.sh"
 
 BIN_DIR=${1:?usage: kcat_test.sh BIN_DIR}
-EDDY="$BIN_DIR/eddy"
-[[ -x "$EDDY" ]] || { echo "kcat_test: FAIL: no eddy binary at $EDDY" >&2; exit 1; }
-command -v kcat >/dev/null || { echo "kcat_test: SKIP: kcat is not installed (apt-get install kcat)" >&2; exit 77; }
-command -v python3 >/dev/null || { echo "kcat_test: SKIP: python3 is not installed" >&2; exit 77; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/eddy-kcat-test.XXXXXX")
-BROKER_PID=""
-cleanup() {
-  if [[ -n "$BROKER_PID" ]] && kill -0 "$BROKER_PID" 2>/dev/null; then kill -9 "$BROKER_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-DATA="$TMP/data"
-STEP="start"
+interop_init kcat_test "$BIN_DIR"
+require_command kcat kcat
+require_command python3 python3
 PARTITIONS=4
 COUNT=10000
-
-fail() {
-  echo "kcat_test: FAIL in '$STEP': $*" >&2
-  if [[ -f "$TMP/broker.err" ]]; then
-    echo "--- broker stderr:" >&2
-    tail -20 "$TMP/broker.err" >&2
-  fi
-  exit 1
-}
-step() {
-  STEP=$1
-  echo "kcat_test: $STEP"
-}
-
-# Starts the broker on a free port (port 0) and waits for its ready line; sets BROKER_PID and BOOTSTRAP.
-start_broker() {
-  : >"$TMP/broker.out"
-  "$EDDY" broker --data-dir "$DATA" --listen 127.0.0.1:0 --config num.partitions=$PARTITIONS \
-    >"$TMP/broker.out" 2>"$TMP/broker.err" &
-  BROKER_PID=$!
-  for _ in $(seq 1 300); do
-    if grep -q "^eddy broker listening on " "$TMP/broker.out"; then break; fi
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker exited before it was ready"
-    sleep 0.1
-  done
-  local line
-  line=$(head -1 "$TMP/broker.out")
-  [[ "$line" =~ ^eddy\ broker\ listening\ on\ 127\.0\.0\.1:([0-9]+)\ \(data\ dir\ .*\)$ ]] ||
-    fail "unexpected ready line: '$line'"
-  BOOTSTRAP="127.0.0.1:${BASH_REMATCH[1]}"
-}
-
-stop_broker() {
-  kill -TERM "$BROKER_PID"
-  local rc=0
-  wait "$BROKER_PID" || rc=$?
-  BROKER_PID=""
-  [[ $rc -eq 0 ]] || fail "the broker exited with code $rc after SIGTERM"
-  [[ -f "$DATA/.eddy_cleanshutdown" ]] || fail "no clean-shutdown marker after SIGTERM"
-}
 
 # The input: key-N:value-N with a varying payload, one per line.
 python3 - "$COUNT" >"$TMP/input.txt" <<'EOF'
@@ -140,7 +90,7 @@ EOF
 }
 
 step "start the broker"
-start_broker
+start_broker --config num.partitions=$PARTITIONS
 
 step "kcat -L"
 timeout 60 kcat -b "$BOOTSTRAP" -L >"$TMP/metadata.txt" || fail "kcat -L failed"
@@ -180,7 +130,7 @@ step "SIGTERM: clean shutdown, exit code 0"
 stop_broker
 
 step "restart: the records are still there"
-start_broker
+start_broker --config num.partitions=$PARTITIONS
 grep -q "recover" "$TMP/broker.err" && fail "the restart after a clean shutdown ran recovery: $(cat "$TMP/broker.err")"
 timeout 120 kcat -b "$BOOTSTRAP" -C -t kcat-zstd -o beginning -e -q -f '%p\t%o\t%k\t%s\n' \
   >"$TMP/consumed-again.txt" || fail "kcat -C after the restart exited with $?"
