@@ -97,17 +97,6 @@ TEST_F(StreamsTest, GoesThroughKafkasStatesFromStartToClose) {
                                                    "RUNNING->PENDING_SHUTDOWN", "PENDING_SHUTDOWN->NOT_RUNNING"}));
 }
 
-TEST_F(StreamsTest, OnlyKafkasTransitionsAreLegal) {
-  using S = StreamsState;
-  EXPECT_TRUE(IsValidTransition(S::kCreated, S::kRebalancing));
-  EXPECT_TRUE(IsValidTransition(S::kRunning, S::kRebalancing));
-  EXPECT_TRUE(IsValidTransition(S::kPendingError, S::kError));
-  EXPECT_FALSE(IsValidTransition(S::kCreated, S::kRunning));
-  EXPECT_FALSE(IsValidTransition(S::kNotRunning, S::kRebalancing));
-  EXPECT_FALSE(IsValidTransition(S::kPendingShutdown, S::kRunning));
-  EXPECT_FALSE(IsValidTransition(S::kError, S::kNotRunning));
-}
-
 TEST_F(StreamsTest, CoPartitionedTopicsWithDifferentPartitionCountsDoNotStart) {
   CreateTopic("a", 4);
   CreateTopic("b", 3);
@@ -128,26 +117,6 @@ TEST_F(StreamsTest, MissingSourceTopicsAreNamedAtStart) {
   absl::Status st = app.Start();
   EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(st.message(), HasSubstr("missing source topics x, y"));
-}
-
-TEST_F(StreamsTest, RefusesExactlyOnceAndUnknownConfigs) {
-  absl::StatusOr<StreamsConfig> c = StreamsConfig::FromMap(
-      {{"application.id", "app"}, {"processing.guarantee", "exactly_once_v2"}});
-  ASSERT_TRUE(c.ok());
-  EXPECT_THAT(std::string(c->Validate().message()), HasSubstr("exactly_once_v2 is not supported yet"));
-  c = StreamsConfig::FromMap({{"application.id", "app"}, {"comit.interval.ms", "5"}, {"bogus", "1"}});
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("unknown Streams configs: bogus, comit.interval.ms"));
-  c = StreamsConfig::FromMap({{"application.id", "app"},
-                              {"num.stream.threads", "3"},
-                              {"default.deserialization.exception.handler",
-                               "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler"},
-                              {"consumer.max.poll.records", "10"}});
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->num_stream_threads, 3);
-  EXPECT_EQ(c->commit_interval_ms, 30000);
-  EXPECT_EQ(c->deserialization_handler_kind, DeserializationHandlerKind::kLogAndContinue);
-  EXPECT_EQ(c->consumer.max_poll_records, 10);
 }
 
 TEST_F(StreamsTest, ARestartedApplicationResumesAfterTheLastCommit) {
