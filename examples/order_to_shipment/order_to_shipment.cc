@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "eddy/core/status.h"
 #include "eddy/dsl/dsl.h"
 
@@ -125,7 +126,15 @@ absl::Status OrderSerde::Deserialize(absl::string_view in, CheckedOrder* out) co
     return absl::OkStatus();
   });
   if (!st.ok()) {
-    out->error = absl::StrCat("invalid JSON: ", st.message());
+    // eddy::json errors read "JSON: <why>" (syntax) or "JSON <field>: <why>" (a field of the wrong type).
+    absl::string_view why = st.message();
+    if (absl::ConsumePrefix(&why, "JSON: ")) {
+      out->error = absl::StrCat("invalid JSON: ", why);
+    } else if (absl::ConsumePrefix(&why, "JSON ")) {
+      out->error = absl::StrCat("invalid ", why);
+    } else {
+      out->error = absl::StrCat("invalid JSON: ", why);
+    }
   } else if (!has_customer_id) {
     out->error = "missing customer_id";
   } else if (!has_order_id) {

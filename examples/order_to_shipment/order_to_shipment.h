@@ -59,8 +59,9 @@ absl::Status FromJson(simdjson::ondemand::value v, Shipment* s);
 
 // Reads an order; never fails: an invalid order becomes a CheckedOrder with its error, so the topology
 // routes it instead of failing the task. The "error" texts:
-//   "invalid JSON: <simdjson's message>", "missing customer_id", "missing order_id", "missing timestamp",
-//   "missing amount", "amount is not a positive number".
+//   "invalid JSON: <simdjson's message>", "invalid <field>: <simdjson's message>" (order_id, customer_id or
+//   timestamp not a string), "missing customer_id", "missing order_id", "missing timestamp", "missing amount",
+//   "amount is not a positive number".
 // Thread-compatible (one per task, as JsonSerde).
 class OrderSerde {
  public:

@@ -51,6 +51,9 @@ TEST(OrderToShipmentTest, ValidOrdersShipAndInvalidOnesAreDeadLetteredWithTheRea
     }
   }
   EXPECT_EQ(dead[0].value, "{not json");
+  EXPECT_EQ(dead[0].headers[0].value,
+            "invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, "
+            "missing keys, etc.");
   EXPECT_EQ(dead[0].key, "order-124");
   EXPECT_EQ(dead[2].timestamp, 1003);
 }
@@ -64,6 +67,8 @@ TEST(OrderToShipmentTest, OrderSerdeReusesItsValueAndClearsTheError) {
   EXPECT_TRUE(c.valid()) << c.error;
   EXPECT_EQ(c.order.customer_id, "c");
   EXPECT_EQ(c.order.amount, 1.5);
+  ASSERT_TRUE(serde.Deserialize(R"({"order_id":7,"customer_id":"c","amount":1,"timestamp":"t"})", &c).ok());
+  EXPECT_EQ(c.error, "invalid order_id: The JSON element does not have the requested type.");
 }
 
 }  // namespace
