@@ -1,5 +1,8 @@
 #include "runtime/stream_thread.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -59,7 +62,13 @@ StreamThread::StreamThread(std::string name, const Shared* shared, std::unique_p
 StreamThread::~StreamThread() { Join(); }
 
 void StreamThread::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // "eddy-stream-<n>" in top and perf (Linux keeps 15 characters).
+    const size_t dash = name_.rfind('-');
+    const std::string short_name = absl::StrCat("eddy-stream", name_.substr(dash == std::string::npos ? name_.size() : dash));
+    pthread_setname_np(pthread_self(), short_name.substr(0, 15).c_str());
+    Run();
+  });
 }
 
 void StreamThread::Join() {
@@ -238,6 +247,8 @@ void StreamThread::PublishMetrics(int64_t now_ms, bool force) {
   s.state = ToString(state());
   s.polled_records = polled_records_;
   s.tasks_created = tasks_created_;
+  timespec cpu{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) s.cpu_time_ns = cpu.tv_sec * 1000000000LL + cpu.tv_nsec;
   s.processed_records = closed_.processed_records;
   s.dropped_records = closed_.dropped_records;
   s.dead_lettered_records = closed_.dead_lettered_records;

@@ -39,6 +39,7 @@ struct ThreadMetricsSnapshot {
   int64_t commits = 0;
   double commit_latency_avg_ms = 0;
   double commit_latency_max_ms = 0;
+  int64_t cpu_time_ns = 0;                 // CPU time the stream thread has used (CLOCK_THREAD_CPUTIME_ID)
   int64_t tasks_created = 0;               // over the thread's life (rebalances close and recreate tasks)
   std::vector<TaskMetricsSnapshot> tasks;  // the tasks the thread owns now, by task id
 };
