@@ -120,7 +120,7 @@ absl::Status StreamThread::RunLoop() {
   while (!shutdown_requested_.load(std::memory_order_relaxed)) {
     absl::Status polled = consumer_->Poll(poll_timeout, &records_);
     if (!rebalance_error_.ok()) return std::exchange(rebalance_error_, absl::OkStatus());
-    EDDY_RETURN_IF_ERROR(Prefix(polled, absl::StrCat("stream thread ", name_, ": poll")));
+    if (!polled.ok()) return Prefix(polled, absl::StrCat("stream thread ", name_, ": poll"));
     if (state() == ThreadState::kPartitionsAssigned) SetState(ThreadState::kRunning);
     if (!records_.empty()) EDDY_RETURN_IF_ERROR(ProcessPolled());
     const int64_t now = NowMs();
@@ -154,7 +154,8 @@ absl::Status StreamThread::ProcessPolled() {
         process_ns_max_ = std::max(process_ns_max_, ns);
       });
   if (!error.ok()) return error;
-  return Prefix(st, absl::StrCat("stream thread ", name_, ": reading polled records"));
+  if (!st.ok()) return Prefix(st, absl::StrCat("stream thread ", name_, ": reading polled records"));
+  return absl::OkStatus();
 }
 
 // The commit sequence (at-least-once). With state stores, "flush the stores" goes before step 1 and
@@ -166,8 +167,9 @@ absl::Status StreamThread::Commit() {
   const int64_t start = absl::GetCurrentTimeNanos();
   // 1. Every record the tasks sent is acknowledged (their outputs are durable before their inputs are
   //    marked consumed).
-  EDDY_RETURN_IF_ERROR(Prefix(producer_->Flush(), absl::StrCat("stream thread ", name_,
-                                                               ": flushing the producer before a commit")));
+  if (absl::Status st = producer_->Flush(); !st.ok()) {
+    return Prefix(st, absl::StrCat("stream thread ", name_, ": flushing the producer before a commit"));
+  }
   // 2. Commit the input offsets after the last processed record of every task.
   std::vector<TopicPartitionOffset> offsets;
   for (const auto& [id, entry] : tasks_) {

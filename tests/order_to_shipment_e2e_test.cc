@@ -3,7 +3,9 @@
 // exactly once, with both threads holding tasks.
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -140,6 +142,52 @@ TEST_F(OrderToShipmentE2eTest, TwoThreadsShareFourPartitionsAndProcessEveryOrder
   EXPECT_EQ(shipments.size(), 4000u);  // none twice
   EXPECT_EQ(keys.size(), 4000u);       // none missing
   EXPECT_TRUE(ReadAll("orders-dlq").empty());
+}
+
+// SIGTERM while running: the application commits and exits 0; a second run processes the rest, and no
+// order is shipped twice.
+TEST_F(OrderToShipmentE2eTest, SigtermClosesCleanlyAndTheNextRunContinuesWithoutDuplicates) {
+  CreateTopic("orders", 4);
+  std::vector<std::pair<std::string, std::string>> orders;
+  for (int i = 0; i < 20000; ++i) orders.push_back({absl::StrCat("order-", i), OrderJson(i)});
+  Produce(orders);
+  E2E_ASSERT_OK(broker_->Close());
+  broker_.reset();
+
+  const std::string err_file = dir_.path() + "/app.err";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen(err_file.c_str(), "w", stderr);
+    const std::string bin = absl::StrCat(EDDY_BIN_DIR, "/order-to-shipment");
+    const std::string data = dir_.path() + "/data";
+    execl(bin.c_str(), bin.c_str(), "--data-dir", data.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until it runs, then stop it.
+  const absl::Time end = absl::Now() + e2e::kDeadline;
+  std::string err;
+  while (err.find("running with") == std::string::npos && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(20));
+    std::ifstream in(err_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    err = text.str();
+  }
+  ASSERT_THAT(err, HasSubstr("running with"));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  OpenBroker(DefaultBrokerConfigs());
+  RunApp("");  // the rest
+  std::vector<e2e::OwnedRecord> shipments = ReadAll("shipments");
+  std::set<std::string> keys;
+  for (const auto& r : shipments) keys.insert(*r.key);
+  EXPECT_EQ(keys.size(), 20000u);
+  EXPECT_EQ(shipments.size(), 20000u);  // the SIGTERM run committed what it had shipped
 }
 
 }  // namespace
