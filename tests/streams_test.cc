@@ -253,6 +253,20 @@ TEST_F(StreamsTest, CoPartitionedTopicsStayTogetherAcrossThreads) {
   E2E_ASSERT_OK(app.Close());
 }
 
+// Two threads, one partition: the thread that gets nothing is still told the rebalance is over (an empty
+// OnPartitionsAssigned), so the application reaches RUNNING.
+TEST_F(StreamsTest, AThreadWithoutPartitionsStillLetsTheApplicationRun) {
+  CreateTopic("in", 1);
+  CreateTopic("out", 1);
+  Streams app(Uppercase(), Config(2), clients_.get());
+  E2E_ASSERT_OK(app.Start());
+  ASSERT_TRUE(Eventually([&] { return Running(app); }));
+  size_t tasks = 0;
+  for (const auto& t : app.metrics()) tasks += t.tasks.size();
+  EXPECT_LE(tasks, 1u);
+  E2E_ASSERT_OK(app.Close());
+}
+
 // With session.timeout.ms at 60 s, only a LeaveGroup lets the second instance take every partition within
 // the test's deadline.
 TEST_F(StreamsTest, CloseLeavesTheGroupSoAnotherInstanceTakesOverPromptly) {
