@@ -141,7 +141,11 @@ absl::Status EmbeddedConsumer::DriveMembership(absl::Time deadline) {
     if (listener_ != nullptr) listener_->OnPartitionsRevoked(update.revoked);
     assigned_.clear();
   }
-  if (!update.assigned.empty()) {
+  // A new generation's assignment, possibly empty: Kafka's consumer calls onPartitionsAssigned either way,
+  // so a listener learns that the rebalance is over even when it got nothing.
+  const bool new_generation = update.stable && update.generation_id != listened_generation_;
+  if (!update.assigned.empty() || new_generation) {
+    listened_generation_ = update.generation_id;
     // Eager protocol: everything was revoked first, so the member's assignment is the new one.
     EDDY_RETURN_IF_ERROR(SetAssignment(member_->assignment()));
     for (Assigned& a : assigned_) a.position = -1;

@@ -69,6 +69,7 @@ class EmbeddedConsumer final : public Consumer {
   RebalanceListener* listener_ = nullptr;
   std::unique_ptr<GroupMember> member_;
   std::vector<Assigned> assigned_;
+  int32_t listened_generation_ = -1;  // generation whose assignment the listener was last told about
   size_t next_fetch_ = 0;  // round-robin start, so one busy partition cannot starve the others
   int64_t next_auto_commit_ms_ = 0;
   int64_t bytes_per_record_ = 128;  // running estimate, to size reads for max.poll.records

@@ -30,6 +30,7 @@ void ConsumerRecords::Clear() {
   decompressed_used_ = 0;
   chunks_.clear();
   partitions_.clear();
+  partition_chunk_end_.clear();
   count_ = 0;
   status_ = absl::OkStatus();
 }
@@ -74,7 +75,10 @@ absl::StatusOr<int64_t> ConsumerRecords::AddBatches(const TopicPartition& tp, ab
     if (h.next_offset() > next) next = h.next_offset();
     data.remove_prefix(size);
   }
-  if (first >= 0) partitions_.push_back(PartitionRange{tp, first, next});
+  if (first >= 0) {
+    partitions_.push_back(PartitionRange{tp, first, next});
+    partition_chunk_end_.push_back(chunks_.size());
+  }
   return next;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eddy/core/record.h"
 #include "eddy/core/record_batch.h"
 
@@ -47,6 +48,30 @@ class ConsumerRecords {
         fn(static_cast<const RecordView&>(r));
       }
       if (!it.status().ok()) return it.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // ForEachPartition decodes the records of each partition range (partitions() order) into *scratch, a
+  // buffer the caller keeps across polls (no allocation once it is large enough), and calls
+  // fn(const TopicPartition&, absl::Span<const RecordView>) with them, in offset order. Records of one
+  // partition are returned together, so a stream thread hands each task one span per poll. Returns kDataLoss
+  // if a record is malformed (the partitions before it have been handed over).
+  template <typename Fn>
+  absl::Status ForEachPartition(std::vector<RecordView>* scratch, Fn&& fn) const {
+    size_t chunk = 0;
+    RecordView r;
+    for (size_t p = 0; p < partitions_.size(); ++p) {
+      scratch->clear();
+      for (; chunk < partition_chunk_end_[p]; ++chunk) {
+        const Chunk& c = chunks_[chunk];
+        RecordIterator it = c.it;
+        while (it.Next(&r)) {
+          if (r.offset() >= c.skip_before) scratch->push_back(r);
+        }
+        if (!it.status().ok()) return it.status();
+      }
+      if (!scratch->empty()) fn(partitions_[p].tp, absl::Span<const RecordView>(*scratch));
     }
     return absl::OkStatus();
   }
@@ -101,6 +126,7 @@ class ConsumerRecords {
   size_t decompressed_used_ = 0;
   std::vector<Chunk> chunks_;
   std::vector<PartitionRange> partitions_;
+  std::vector<size_t> partition_chunk_end_;  // per partitions_ entry: end of its chunks in chunks_
   int64_t count_ = 0;
   mutable absl::Status status_;
 };

@@ -1,0 +1,143 @@
+// Streams: runs a Topology against a broker (Kafka Streams' KafkaStreams). It joins the consumer group
+// application.id with num.stream.threads stream threads; each thread has its own consumer and producer, gets
+// partitions from the group, creates one Task per (sub-topology, partition) it is assigned, and runs the
+// poll -> process -> punctuate -> commit loop (docs/runtime.md, docs/ARCHITECTURE.md).
+//
+//   eddy::EmbeddedClientSupplier clients(broker.get());
+//   eddy::Streams app(*builder.Build(), config, &clients);
+//   EDDY_RETURN_IF_ERROR(app.Start());
+//   ...
+//   EDDY_RETURN_IF_ERROR(app.Close());  // commits, closes the tasks and leaves the group
+//
+// States and their legal transitions (Kafka's KafkaStreams.State):
+//   CREATED -> REBALANCING | PENDING_SHUTDOWN | PENDING_ERROR
+//   REBALANCING -> RUNNING | PENDING_SHUTDOWN | PENDING_ERROR
+//   RUNNING -> REBALANCING | PENDING_SHUTDOWN | PENDING_ERROR
+//   PENDING_SHUTDOWN -> NOT_RUNNING;  PENDING_ERROR -> ERROR;  NOT_RUNNING and ERROR are final.
+// REBALANCING: some stream thread is joining the group or has its partitions revoked; RUNNING: all have
+// their tasks. A stream thread that fails (a task error, a commit error) is handled by the uncaught
+// exception handler: REPLACE_THREAD starts a new thread in its place (the group rebalances, the new thread
+// resumes from the last commit); SHUTDOWN_CLIENT (the default, as Kafka) stops every thread and ends in ERROR.
+//
+// Thread-safe: every method may be called from any thread, except that Close must not be called from the
+// state listener or the uncaught exception handler (they run on stream threads; Close waits for them).
+// The ClientSupplier is not owned and must outlive the Streams.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eddy/core/client_supplier.h"
+#include "eddy/runtime/error_handlers.h"
+#include "eddy/runtime/streams_config.h"
+#include "eddy/runtime/streams_metrics.h"
+#include "eddy/runtime/topology.h"
+
+namespace eddy {
+
+enum class StreamsState : uint8_t {
+  kCreated,
+  kRebalancing,
+  kRunning,
+  kPendingShutdown,
+  kNotRunning,
+  kPendingError,
+  kError,
+};
+// "CREATED", "REBALANCING", ..., as Kafka prints them.
+const char* ToString(StreamsState state);
+// Whether Kafka allows `from` -> `to` (see the table above).
+bool IsValidTransition(StreamsState from, StreamsState to);
+
+// Kafka's StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse (SHUTDOWN_APPLICATION, which needs
+// the group protocol's cooperation, is not offered).
+enum class StreamThreadExceptionResponse : uint8_t {
+  kReplaceThread,   // REPLACE_THREAD
+  kShutdownClient,  // SHUTDOWN_CLIENT
+};
+// Called on the failing stream thread with its error (naming task, topic, partition and offset).
+using UncaughtExceptionHandler = std::function<StreamThreadExceptionResponse(const absl::Status& error)>;
+// Called on the thread that changes the state, with the state lock held: keep it short, do not call Close.
+using StateListener = std::function<void(StreamsState new_state, StreamsState old_state)>;
+
+namespace runtime_internal {
+class StreamThread;
+class StreamThreadOwner;
+}  // namespace runtime_internal
+
+class Streams {
+ public:
+  // `topology` is copied (cheaply); `clients` is not owned.
+  Streams(Topology topology, StreamsConfig config, ClientSupplier* clients);
+  // Closes (waiting without limit) if still running.
+  ~Streams();
+  Streams(const Streams&) = delete;
+  Streams& operator=(const Streams&) = delete;
+
+  // Set before Start (kFailedPrecondition otherwise).
+  absl::Status SetStateListener(StateListener listener);
+  absl::Status SetUncaughtExceptionHandler(UncaughtExceptionHandler handler);
+
+  // Start validates the config and the topics, then starts the stream threads (state REBALANCING; RUNNING
+  // once every thread has its tasks). Errors: kFailedPrecondition unless CREATED; kInvalidArgument for a bad
+  // config or co-partitioned source topics with different partition counts (naming both topics and counts);
+  // kNotFound naming every missing source topic (Kafka's MissingSourceTopicException); the admin's errors
+  // creating the internal (repartition) topics. On error the state stays CREATED.
+  absl::Status Start();
+
+  // Close stops the stream threads: each commits its tasks (producer flushed first), closes them and leaves
+  // the group; then the state is NOT_RUNNING. Waits up to `timeout` for the threads (kDeadlineExceeded if
+  // they are not done: they keep stopping in the background and the destructor waits for them). OK if
+  // already closed; after a SHUTDOWN_CLIENT it waits for that shutdown and returns OK (the state stays ERROR).
+  absl::Status Close(absl::Duration timeout = absl::InfiniteDuration());
+
+  StreamsState state() const;
+  // The error that moved the application to ERROR (OK otherwise).
+  absl::Status error() const;
+  // Per stream thread (in start order, replaced threads included, DEAD), a snapshot of its metrics and its
+  // tasks' (updated by each thread at least every 100 ms and at every commit).
+  std::vector<ThreadMetricsSnapshot> metrics() const;
+  // The names of the stream threads alive now.
+  std::vector<std::string> thread_names() const;
+
+ private:
+  class Owner;
+  friend class Owner;
+
+  absl::Status ValidateTopics(Admin& admin);
+  absl::Status StartThread() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetState(StreamsState next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateRunningState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnThreadFailed(runtime_internal::StreamThread* thread, const absl::Status& error);
+  void ShutdownAfterError();
+  bool AllThreadsDead() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Topology topology_;
+  const StreamsConfig config_;
+  ClientSupplier* const clients_;
+  std::unique_ptr<Owner> owner_;
+  // The built-in handlers the tasks use when the config names no user handler.
+  LogAndFailExceptionHandler log_and_fail_;
+  LogAndContinueExceptionHandler log_and_continue_;
+  std::vector<std::string> source_topics_;  // set by Start
+
+  mutable absl::Mutex mu_;
+  StreamsState state_ ABSL_GUARDED_BY(mu_) = StreamsState::kCreated;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  StateListener state_listener_ ABSL_GUARDED_BY(mu_);
+  UncaughtExceptionHandler exception_handler_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<runtime_internal::StreamThread>> threads_ ABSL_GUARDED_BY(mu_);
+  int next_thread_number_ ABSL_GUARDED_BY(mu_) = 1;
+  std::thread shutdown_thread_;  // started for SHUTDOWN_CLIENT; joined by Close/destructor
+  absl::Mutex close_mu_;         // serializes Close calls
+};
+
+}  // namespace eddy
