@@ -1,14 +1,33 @@
 // The order-to-shipment topology through the TestDriver: shipments for valid orders, the dead-letter topic
-// with the exact "error" header for each kind of invalid order.
+// with the exact "error" header for each kind of invalid order; and docs/dsl.md shows its real drawing.
 #include "examples/order_to_shipment/order_to_shipment.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "eddy/runtime/test_driver.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace order_to_shipment {
 namespace {
+
+using ::testing::HasSubstr;
+
+// docs/dsl.md shows this topology's Describe() and DescribeMermaid() output; on a mismatch the test prints
+// what the code generates now, to paste into the page.
+TEST(OrderToShipmentTest, DocsShowTheTopologysGeneratedDescription) {
+  const eddy::Topology topology = BuildTopology();
+  std::ifstream doc(EDDY_SOURCE_DIR "/docs/dsl.md");
+  ASSERT_TRUE(doc.good()) << "cannot read docs/dsl.md";
+  std::stringstream text;
+  text << doc.rdbuf();
+  const std::string mermaid = topology.DescribeMermaid();
+  EXPECT_THAT(text.str(), HasSubstr("```mermaid\n" + mermaid + "```\n")) << "docs/dsl.md is out of date:\n" << mermaid;
+  const std::string describe = topology.Describe();
+  EXPECT_THAT(text.str(), HasSubstr("```text\n" + describe + "```\n")) << "docs/dsl.md is out of date:\n" << describe;
+}
 
 TEST(OrderToShipmentTest, ValidOrdersShipAndInvalidOnesAreDeadLetteredWithTheReason) {
   auto driver = eddy::TestDriver::Create(BuildTopology());
