@@ -19,11 +19,6 @@ constexpr int64_t kRateWindowMs = 1000;
 
 int64_t NowMs() { return absl::GetCurrentTimeNanos() / 1000000; }
 
-absl::Status Prefix(const absl::Status& st, absl::string_view what) {
-  if (st.ok()) return st;
-  return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
-}
-
 }  // namespace
 
 const char* ToString(ThreadState state) {
@@ -47,13 +42,16 @@ const char* ToString(ThreadState state) {
 }
 
 StreamThread::StreamThread(std::string name, const Shared* shared, std::unique_ptr<Consumer> consumer,
-                           std::unique_ptr<Producer> producer, StreamThreadOwner* owner)
+                           std::unique_ptr<Producer> producer, std::unique_ptr<Consumer> restore_consumer,
+                           StreamThreadOwner* owner)
     : name_(std::move(name)),
       shared_(shared),
       consumer_(std::move(consumer)),
       producer_(std::move(producer)),
+      restore_consumer_(std::move(restore_consumer)),
       collector_(producer_.get()),
       owner_(owner) {
+  if (shared_->state_directory != nullptr) CreateStateStructures();
   absl::MutexLock lock(&metrics_mu_);
   published_.thread_name = name_;
   published_.state = ToString(ThreadState::kCreated);
@@ -100,6 +98,7 @@ void StreamThread::Run() {
   // Leaving the group lets the other members take the partitions at once.
   absl::Status consumer_close = consumer_->Close();
   if (st.ok() && clean) st = Prefix(consumer_close, "closing the consumer");
+  if (restore_consumer_ != nullptr) (void)restore_consumer_->Close();
   (void)producer_->Close();
   PublishMetrics(NowMs(), /*force=*/true);
   if (!st.ok()) {
@@ -118,13 +117,18 @@ absl::Status StreamThread::RunLoop() {
   const absl::Duration poll_timeout = absl::Milliseconds(config.poll_ms);
   last_commit_ms_ = NowMs();
   while (!shutdown_requested_.load(std::memory_order_relaxed)) {
-    absl::Status polled = consumer_->Poll(poll_timeout, &records_);
+    absl::Status polled = consumer_->Poll(restoring_ || lock_wait_ ? PollTimeout() : poll_timeout, &records_);
     if (!rebalance_error_.ok()) return std::exchange(rebalance_error_, absl::OkStatus());
     if (!polled.ok()) return Prefix(polled, absl::StrCat("stream thread ", name_, ": poll"));
-    if (state() == ThreadState::kPartitionsAssigned) SetState(ThreadState::kRunning);
+    if (restoring_ || lock_wait_) EDDY_RETURN_IF_ERROR(AdvanceTasks(NowMs()));
+    if (state() == ThreadState::kPartitionsAssigned && AllTasksRunning()) SetState(ThreadState::kRunning);
     if (!records_.empty()) EDDY_RETURN_IF_ERROR(ProcessPolled());
     const int64_t now = NowMs();
-    for (auto& [id, entry] : tasks_) EDDY_RETURN_IF_ERROR(entry.task->Punctuate(now));
+    for (auto& [id, entry] : tasks_) {
+      if (entry.task->state() != TaskState::kRunning) continue;
+      absl::MutexLock lock(&tasks_mu_);
+      EDDY_RETURN_IF_ERROR(entry.task->Punctuate(now));
+    }
     if (now - last_commit_ms_ >= config.commit_interval_ms) {
       EDDY_RETURN_IF_ERROR(Commit());
       last_commit_ms_ = now;
@@ -146,8 +150,16 @@ absl::Status StreamThread::ProcessPolled() {
                                                    " that none of its tasks reads"));
           return;
         }
+        Task* task = it->second;
+        if (task->state() != TaskState::kRunning) {  // restoring: fetch these again once it runs
+          rewinds_.push_back(TopicPartitionOffset{tp, records.front().offset()});
+          return;
+        }
         const int64_t start = absl::GetCurrentTimeNanos();
-        error = it->second->Process(tp, records);
+        {
+          absl::MutexLock lock(&tasks_mu_);
+          error = task->Process(tp, records);
+        }
         const int64_t ns = absl::GetCurrentTimeNanos() - start;
         ++process_calls_;
         process_ns_total_ += ns;
@@ -155,35 +167,54 @@ absl::Status StreamThread::ProcessPolled() {
       });
   if (!error.ok()) return error;
   if (!st.ok()) return Prefix(st, absl::StrCat("stream thread ", name_, ": reading polled records"));
+  for (const TopicPartitionOffset& r : rewinds_) {
+    EDDY_RETURN_IF_ERROR(Prefix(consumer_->Seek(r.tp, r.offset), absl::StrCat("stream thread ", name_,
+                                                                             ": rewinding a restoring task's input")));
+  }
+  rewinds_.clear();
   return absl::OkStatus();
 }
 
-// The commit sequence (at-least-once). With state stores, "flush the stores" goes before step 1 and
-// "write the checkpoints" after step 3.
-absl::Status StreamThread::Commit() {
+// The commit sequence (at-least-once, Kafka's order), over the RUNNING tasks.
+absl::Status StreamThread::Commit(bool force) {
   bool needed = false;
   for (const auto& [id, entry] : tasks_) needed = needed || entry.task->commit_needed();
-  if (!needed) return absl::OkStatus();
+  if (!needed && !(force && sink_ != nullptr)) return absl::OkStatus();
   const int64_t start = absl::GetCurrentTimeNanos();
-  // 1. Every record the tasks sent is acknowledged (their outputs are durable before their inputs are
-  //    marked consumed).
-  if (absl::Status st = producer_->Flush(); !st.ok()) {
-    return Prefix(st, absl::StrCat("stream thread ", name_, ": flushing the producer before a commit"));
+  // 1. The stores' caches go to the stores and their changelogs (and what they emit downstream to the
+  //    collector); the stores are made durable on local disk.
+  for (auto& [id, entry] : tasks_) {
+    if (entry.state == nullptr || entry.task->state() != TaskState::kRunning) continue;
+    absl::MutexLock lock(&tasks_mu_);
+    EDDY_RETURN_IF_ERROR(Prefix(entry.task->FlushStores(), absl::StrCat("stream thread ", name_)));
   }
-  // 2. Commit the input offsets after the last processed record of every task.
+  // 2. Every record the tasks sent is acknowledged, changelog records included (their outputs and store
+  //    changes are durable before their inputs are marked consumed).
+  absl::Status flushed = sink_ != nullptr ? sink_->Flush() : producer_->Flush();
+  if (!flushed.ok()) {
+    return Prefix(flushed, absl::StrCat("stream thread ", name_, ": flushing the producer before a commit"));
+  }
+  // 3. Commit the input offsets after the last processed record of every task.
   std::vector<TopicPartitionOffset> offsets;
   for (const auto& [id, entry] : tasks_) {
     std::vector<TopicPartitionOffset> task_offsets = entry.task->CommittableOffsets();
     for (TopicPartitionOffset& o : task_offsets) offsets.push_back(std::move(o));
   }
-  if (absl::Status st = consumer_->CommitSync(offsets); !st.ok()) {
+  if (absl::Status st = offsets.empty() ? absl::OkStatus() : consumer_->CommitSync(offsets); !st.ok()) {
     std::string tasks;
     for (const auto& [id, entry] : tasks_) absl::StrAppend(&tasks, tasks.empty() ? "" : ", ", id.ToString());
     return absl::Status(st.code(), absl::StrCat("stream thread ", name_, ": committing tasks ", tasks, ": ",
                                                 st.message()));
   }
-  // 3. The tasks remember what is committed.
+  // 4. The tasks remember what is committed.
   for (auto& [id, entry] : tasks_) entry.task->MarkCommitted();
+  // 5. The checkpoints: the changelog offsets the local stores now hold.
+  for (auto& [id, entry] : tasks_) {
+    if (entry.state == nullptr || entry.task->state() != TaskState::kRunning) continue;
+    EDDY_RETURN_IF_ERROR(Prefix(entry.state->Checkpoint(),
+                                absl::StrCat("stream thread ", name_, ": checkpointing task ", id.ToString())));
+  }
+  if (!needed) return absl::OkStatus();
   const int64_t ns = absl::GetCurrentTimeNanos() - start;
   ++commits_;
   commit_ns_total_ += ns;
@@ -192,28 +223,43 @@ absl::Status StreamThread::Commit() {
   return absl::OkStatus();
 }
 
-// Task creation. With state stores, "restore the task's stores" goes between Initialize and the first
-// Process: the task is not handed records before its stores are restored.
+// Task creation. A task without stores is Initialized at once; one with stores starts CREATED and is moved
+// along by AdvanceTasks (lock, register, restore, Initialize) before it is handed records.
 absl::Status StreamThread::CreateTasks(const std::vector<TopicPartition>& assignment) {
   const Shared& s = *shared_;
   const int64_t now = NowMs();
   for (auto& [id, partitions] : s.topology->GroupPartitions(assignment, s.config->application_id)) {
     if (tasks_.count(id) > 0) continue;
-    auto task = std::make_unique<Task>(id, *s.topology, partitions, s.task_config, &collector_);
-    EDDY_RETURN_IF_ERROR(Prefix(task->Initialize(now), absl::StrCat("stream thread ", name_, ": creating task ",
-                                                                    id.ToString())));
+    const bool stateful = !s.topology->StoresOf(id.subtopology).empty();
+    absl::Status error;
+    TaskConfig config = stateful ? TaskConfigFor(id, &error) : s.task_config;
+    EDDY_RETURN_IF_ERROR(error);
+    auto task = std::make_unique<Task>(id, *s.topology, partitions, std::move(config), &collector_);
+    if (!stateful) {
+      EDDY_RETURN_IF_ERROR(Prefix(task->Initialize(now), absl::StrCat("stream thread ", name_,
+                                                                      ": creating task ", id.ToString())));
+    }
     for (const TopicPartition& tp : task->partitions()) task_of_partition_[tp] = task.get();
-    tasks_[id].task = std::move(task);
+    {
+      absl::MutexLock lock(&tasks_mu_);
+      tasks_[id].task = std::move(task);
+    }
     ++tasks_created_;
+    if (stateful) lock_wait_ = true;
   }
+  if (lock_wait_) return AdvanceTasks(now);
   return absl::OkStatus();
 }
 
 absl::Status StreamThread::CloseTasks(bool clean) {
   absl::Status first;
-  if (clean) first = Commit();
+  if (clean) first = Commit(/*force=*/true);
+  absl::MutexLock lock(&tasks_mu_);
   for (auto& [id, entry] : tasks_) {
-    absl::Status st = entry.task->Close();
+    // The state manager checkpoints (clean) or deletes the checkpoint (a failure) while the stores are open.
+    absl::Status st = entry.state != nullptr ? entry.state->Close(clean && first.ok()) : absl::OkStatus();
+    if (first.ok()) first = st;
+    st = entry.task->Close();
     if (first.ok()) first = st;
     const TaskMetrics& m = entry.task->metrics();
     closed_.processed_records += m.processed_records;
@@ -224,6 +270,7 @@ absl::Status StreamThread::CloseTasks(bool clean) {
   }
   tasks_.clear();
   task_of_partition_.clear();
+  restoring_ = lock_wait_ = false;
   PublishMetrics(NowMs(), /*force=*/true);
   return first;
 }
@@ -264,7 +311,8 @@ void StreamThread::PublishMetrics(int64_t now_ms, bool force) {
       entry.rate_base_records = m.processed_records;
     }
     s.tasks.push_back(TaskMetricsSnapshot{id, m.processed_records, entry.rate, m.dropped_records,
-                                          m.dead_lettered_records, m.production_errors_skipped, m.punctuations});
+                                          m.dead_lettered_records, m.production_errors_skipped, m.punctuations,
+                                          ToString(entry.task->state())});
     s.processed_records += m.processed_records;
     s.dropped_records += m.dropped_records;
     s.dead_lettered_records += m.dead_lettered_records;
@@ -277,6 +325,7 @@ void StreamThread::PublishMetrics(int64_t now_ms, bool force) {
     rate_sample_ms_ = now_ms;
   }
   s.process_rate = rate_;
+  if (restore_listener_ != nullptr) s.restored_records = restore_listener_->restored();
   s.process_calls = process_calls_;
   s.process_latency_avg_ns =
       process_calls_ == 0 ? 0 : static_cast<double>(process_ns_total_) / static_cast<double>(process_calls_);

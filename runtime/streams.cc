@@ -56,7 +56,7 @@ bool IsValidTransition(StreamsState from, StreamsState to) {
 }
 
 // Receives the stream threads' reports and forwards them to the Streams.
-class Streams::Owner final : public runtime_internal::StreamThreadOwner {
+class Streams::Owner final : public runtime_internal::StreamThreadOwner, public runtime_internal::StoreProvider {
  public:
   explicit Owner(Streams* streams) : streams_(streams) {}
   StreamThread::Shared shared;
@@ -68,6 +68,10 @@ class Streams::Owner final : public runtime_internal::StreamThreadOwner {
   void OnThreadFailed(StreamThread* thread, const absl::Status& error) override {
     streams_->OnThreadFailed(thread, error);
   }
+  absl::Status WithStores(absl::string_view name, int32_t partition,
+                          absl::FunctionRef<absl::Status(int32_t, StateStore&)> fn) const override {
+    return streams_->WithStores(name, partition, fn);
+  }
 
  private:
   Streams* const streams_;
@@ -77,7 +81,8 @@ Streams::Streams(Topology topology, StreamsConfig config, ClientSupplier* client
     : topology_(std::move(topology)),
       config_(std::move(config)),
       clients_(clients),
-      owner_(std::make_unique<Owner>(this)) {}
+      owner_(std::make_unique<Owner>(this)),
+      store_provider_(owner_.get()) {}
 
 Streams::~Streams() { (void)Close(); }
 
@@ -85,6 +90,15 @@ absl::Status Streams::SetStateListener(StateListener listener) {
   absl::MutexLock lock(&mu_);
   if (state_ != StreamsState::kCreated) return absl::FailedPreconditionError("SetStateListener after Start");
   state_listener_ = std::move(listener);
+  return absl::OkStatus();
+}
+
+absl::Status Streams::SetGlobalStateRestoreListener(StateRestoreListener* listener) {
+  absl::MutexLock lock(&mu_);
+  if (state_ != StreamsState::kCreated) {
+    return absl::FailedPreconditionError("SetGlobalStateRestoreListener after Start");
+  }
+  restore_listener_ = listener;
   return absl::OkStatus();
 }
 
@@ -193,6 +207,7 @@ absl::Status Streams::Start() {
   source_topics_ = topology_.AllSourceTopics(config_.application_id);
   EDDY_ASSIGN_OR_RETURN(Admin * admin, clients_->GetAdmin());
   EDDY_RETURN_IF_ERROR(ValidateTopics(*admin));
+  EDDY_RETURN_IF_ERROR(PrepareState(*admin));
 
   StreamThread::Shared& shared = owner_->shared;
   shared.topology = &topology_;
@@ -210,6 +225,13 @@ absl::Status Streams::Start() {
   tc.invalid_timestamp_policy = config_.invalid_timestamp_policy;
   tc.dead_letter_topic = config_.dead_letter_topic;
   tc.log = config_.log;
+  if (state_directory_ != nullptr) {
+    shared.state_directory = state_directory_.get();
+    shared.admin = admin;
+    shared.cache_bytes = config_.statestore_cache_max_bytes / config_.num_stream_threads;
+    absl::MutexLock lock(&mu_);
+    shared.restore_listener = restore_listener_;
+  }
 
   std::vector<std::unique_ptr<StreamThread>> failed;  // destroyed (joined) after the lock is released
   absl::Status st;
@@ -218,6 +240,7 @@ absl::Status Streams::Start() {
     for (int i = 0; i < config_.num_stream_threads && st.ok(); ++i) st = StartThread();
     if (st.ok()) {
       SetState(StreamsState::kRebalancing);
+      started_.store(true, std::memory_order_release);
       return absl::OkStatus();
     }
     // Stop what started; the application stays CREATED.
@@ -239,8 +262,16 @@ absl::Status Streams::StartThread() {
   pc.client_id = name + "-producer";
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, clients_->GetConsumer(cc));
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<Producer> producer, clients_->GetProducer(pc));
-  threads_.push_back(
-      std::make_unique<StreamThread>(name, &owner_->shared, std::move(consumer), std::move(producer), owner_.get()));
+  std::unique_ptr<Consumer> restore_consumer;
+  if (state_directory_ != nullptr) {
+    ConsumerConfig rc = config_.restore_consumer;
+    rc.group_id.clear();  // Assign only
+    rc.client_id = name + "-restore-consumer";
+    rc.enable_auto_commit = false;
+    EDDY_ASSIGN_OR_RETURN(restore_consumer, clients_->GetConsumer(rc));
+  }
+  threads_.push_back(std::make_unique<StreamThread>(name, &owner_->shared, std::move(consumer),
+                                                    std::move(producer), std::move(restore_consumer), owner_.get()));
   threads_.back()->Start();
   return absl::OkStatus();
 }

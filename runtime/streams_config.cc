@@ -1,11 +1,14 @@
 #include "eddy/runtime/streams_config.h"
 
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/config_util.h"
+#include "eddy/core/status.h"
 
 namespace eddy {
 namespace {
@@ -25,6 +28,16 @@ StreamsConfig::StreamsConfig() {
   consumer.auto_offset_reset = OffsetReset::kEarliest;
   consumer.max_poll_records = 1000;
   producer.linger_ms = 100;
+  state_dir = DefaultStateDir();
+  restore_consumer = consumer;
+  restore_consumer.max_poll_records = 10000;
+}
+
+std::string StreamsConfig::DefaultStateDir() {
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  return (tmp / "eddy-streams").string();
 }
 
 absl::Status StreamsConfig::Set(absl::string_view name, absl::string_view value) {
@@ -67,12 +80,26 @@ absl::Status StreamsConfig::Set(absl::string_view name, absl::string_view value)
     }
   } else if (name == "errors.dead.letter.queue.topic.name") {
     dead_letter_topic = std::string(value);
+  } else if (name == "state.dir") {
+    if (value.empty()) return absl::InvalidArgumentError("state.dir must not be empty");
+    state_dir = std::string(value);
+  } else if (name == "statestore.cache.max.bytes" || name == "cache.max.bytes.buffering") {
+    return ParseInt(name, value, 0, INT64_MAX, &statestore_cache_max_bytes);
+  } else if (name == "rocksdb.block.cache.bytes") {
+    return ParseInt(name, value, 1, INT64_MAX, &rocksdb_block_cache_bytes);
+  } else if (name == "restore.max.records.per.loop") {
+    return ParseInt(name, value, 1, INT64_MAX, &restore_max_records_per_loop);
+  } else if (absl::StartsWith(name, "restore.consumer.")) {
+    name.remove_prefix(17);
+    if (name == "group.id") return absl::InvalidArgumentError("restore.consumer.group.id: the restore consumer has no group");
+    return restore_consumer.Set(name, value);
   } else if (absl::StartsWith(name, "consumer.")) {
     name.remove_prefix(9);
     if (name == "group.id" || name == "enable.auto.commit") {
       return absl::InvalidArgumentError(
           absl::StrCat("consumer.", name, " is set by Streams (group.id is application.id; Streams commits itself)"));
     }
+    EDDY_RETURN_IF_ERROR(restore_consumer.Set(name, value));
     return consumer.Set(name, value);
   } else if (absl::StartsWith(name, "producer.")) {
     return producer.Set(name.substr(9), value);
@@ -115,6 +142,12 @@ absl::Status StreamsConfig::Validate() const {
   if (num_stream_threads < 1) return absl::InvalidArgumentError("num.stream.threads must be at least 1");
   if (commit_interval_ms < 0) return absl::InvalidArgumentError("commit.interval.ms must be >= 0");
   if (poll_ms < 1) return absl::InvalidArgumentError("poll.ms must be >= 1");
+  if (state_dir.empty()) return absl::InvalidArgumentError("state.dir must not be empty");
+  if (statestore_cache_max_bytes < 0) return absl::InvalidArgumentError("statestore.cache.max.bytes must be >= 0");
+  if (rocksdb_block_cache_bytes < 1) return absl::InvalidArgumentError("rocksdb.block.cache.bytes must be >= 1");
+  if (restore_max_records_per_loop < 1) {
+    return absl::InvalidArgumentError("restore.max.records.per.loop must be >= 1");
+  }
   if (processing_guarantee != "at_least_once") {
     if (absl::StartsWith(processing_guarantee, "exactly_once")) {
       return absl::InvalidArgumentError(absl::StrCat("processing.guarantee=", processing_guarantee,

@@ -300,6 +300,34 @@ absl::Status Task::FlushStores() {
   return first;
 }
 
+absl::StatusOr<StateStore*> Task::ReplaceStore(absl::string_view name) {
+  if (state_ != TaskState::kRestoring) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
+  }
+  const StoreSpec* spec = topology_.FindStore(name);
+  size_t i = 0;
+  while (i < stores_.size() && stores_[i]->name() != name) ++i;
+  if (spec == nullptr || i == stores_.size()) {
+    return absl::NotFoundError(absl::StrCat("task ", id().ToString(), " has no store ", name));
+  }
+  (void)stores_[i]->Close();  // the caller closed it already; Close is then a no-op
+  stores_[i].reset();
+  absl::StatusOr<std::unique_ptr<StateStore>> built = spec->build();
+  absl::Status st = built.status();
+  if (st.ok() && (*built == nullptr || (*built)->name() != name)) {
+    st = absl::InvalidArgumentError("its builder returned no store or a store of another name");
+  }
+  if (st.ok()) st = (*built)->Init(context_.store_context());
+  if (!st.ok()) {
+    stores_.erase(stores_.begin() + static_cast<std::ptrdiff_t>(i));
+    context_.store_ptrs_.erase(context_.store_ptrs_.begin() + static_cast<std::ptrdiff_t>(i));
+    return absl::Status(st.code(), absl::StrCat("task ", id().ToString(), ", store ", name, ": ", st.message()));
+  }
+  stores_[i] = *std::move(built);
+  context_.store_ptrs_[i] = stores_[i].get();
+  return stores_[i].get();
+}
+
 absl::Status Task::CloseStores() {
   absl::Status first;
   for (auto& store : stores_) {

@@ -58,6 +58,25 @@ struct StreamsConfig {
   // Where tasks and threads log (null: stderr).
   LogSink log;
 
+  // ---- State stores (docs/runtime.md, "State"). ----
+  // state.dir: the root of the tasks' local state, <state.dir>/<application.id>/<task-id>/. Kafka's default
+  // is /tmp/kafka-streams; Eddy's is "<temp dir>/eddy-streams" (DefaultStateDir(): $TMPDIR, else /tmp).
+  // Two instances of one application on one machine need different state.dirs.
+  std::string state_dir;
+  // statestore.cache.max.bytes (10485760, Kafka's; the old name cache.max.bytes.buffering is accepted):
+  // the write cache of all stores, divided evenly among the stream threads. 0 turns caching off: every
+  // update reaches the store and its changelog.
+  int64_t statestore_cache_max_bytes = 10485760;
+  // rocksdb.block.cache.bytes (Eddy's; Kafka users set this with a RocksDBConfigSetter): RocksDB's block
+  // cache per stream thread, shared by the thread's persistent stores (BlockCache::kDefaultCapacity, 50 MiB).
+  int64_t rocksdb_block_cache_bytes = 50 << 20;
+  // restore.max.records.per.loop (Eddy's, 10000): changelog records a stream thread restores between two
+  // polls of its main consumer, so that running tasks keep processing while others restore.
+  int64_t restore_max_records_per_loop = 10000;
+  // The restore consumer's config (no group; Streams sets group.id empty and client.id), from "consumer.*"
+  // like the main consumer and then "restore.consumer.*" (Kafka's prefix).
+  ConsumerConfig restore_consumer;
+
   // The clients' configs. Streams sets group.id and client.id itself, and, as Kafka Streams does,
   // starts from enable.auto.commit=false, auto.offset.reset=earliest, max.poll.records=1000 for the
   // consumer and linger.ms=100 for the producer; "consumer.*" / "producer.*" properties override them.
@@ -66,13 +85,17 @@ struct StreamsConfig {
 
   StreamsConfig();
 
+  // "<temp dir>/eddy-streams": state.dir's default.
+  static std::string DefaultStateDir();
+
   // Set sets one property by its Kafka name. kInvalidArgument for an unknown name or a bad value.
   absl::Status Set(absl::string_view name, absl::string_view value);
   // FromMap sets every property; kInvalidArgument names all unknown properties at once.
   static absl::StatusOr<StreamsConfig> FromMap(const std::map<std::string, std::string>& properties);
 
   // Validate checks what Streams needs before it starts: application.id set and a legal topic prefix,
-  // num.stream.threads >= 1, commit.interval.ms >= 0, poll.ms >= 1 and at_least_once (exactly_once,
+  // num.stream.threads >= 1, commit.interval.ms >= 0, poll.ms >= 1, state.dir set,
+  // statestore.cache.max.bytes >= 0, restore.max.records.per.loop >= 1 and at_least_once (exactly_once,
   // exactly_once_beta and exactly_once_v2 are refused: not supported yet). kInvalidArgument otherwise.
   absl::Status Validate() const;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct TaskMetricsSnapshot {
   int64_t dead_lettered_records = 0;  // written to errors.dead.letter.queue.topic.name
   int64_t production_errors_skipped = 0;
   int64_t punctuations = 0;
+  std::string state;  // the task's state: CREATED (waiting for its directory lock), RESTORING, RUNNING
 };
 
 struct ThreadMetricsSnapshot {
@@ -41,6 +43,9 @@ struct ThreadMetricsSnapshot {
   double commit_latency_max_ms = 0;
   int64_t cpu_time_ns = 0;                 // CPU time the stream thread has used (CLOCK_THREAD_CPUTIME_ID)
   int64_t tasks_created = 0;               // over the thread's life (rebalances close and recreate tasks)
+  // restore-total per store name: changelog records restored into the store's instances by this thread,
+  // over its life (a task that comes back with a clean checkpoint adds nothing).
+  std::map<std::string, int64_t> restored_records;
   std::vector<TaskMetricsSnapshot> tasks;  // the tasks the thread owns now, by task id
 };
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "eddy/core/consumer.h"
 #include "eddy/core/record.h"
@@ -77,6 +78,13 @@ class Task {
   // Owned by the task.
   const std::vector<StateStore*>& stores() const { return context_.stores(); }
   StateStore* store(absl::string_view name) const { return context_.GetStateStore(name); }
+  // ReplaceStore builds a new instance of the store `name` (its StoreSpec's builder), Inits it with the
+  // task's store context and puts it in place of the current one, which is destroyed: the StateManager's
+  // StoreReplacer, after it closed and wiped the old store. Only in kRestoring (no node points to the store
+  // yet): kFailedPrecondition otherwise; kNotFound for a store the task does not have; build and Init
+  // errors as InitializeStores (the old store is gone either way). Returns the new store (owned by the task).
+  absl::StatusOr<StateStore*> ReplaceStore(absl::string_view name);
+
   // FlushStores flushes every store (commit step 1, state_store.h): cached writes go to the store and its
   // changelog sink, and what the caches flush is forwarded downstream (the DSL's emission of aggregation
   // updates), so records may reach the collector. Returns the first store or downstream error (with the task
