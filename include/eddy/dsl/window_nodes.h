@@ -333,7 +333,7 @@ class SessionAggregateTerminal {
     bool has_agg = !reduce_;
     found_.clear();
     {
-      SessionStoreIterator it = store_->FindSessions(key_buf_, ts - windows_.gap_ms, ts + windows_.gap_ms);
+      SessionStoreIterator it = store_->FindSessions(key_buf_, std::max<int64_t>(0, ts - windows_.gap_ms), ts + windows_.gap_ms);
       for (; it.Valid(); it.Next()) found_.push_back(Found{it.window(), std::string(it.value())});
       EDDY_RETURN_IF_ERROR(it.status());
     }
