@@ -260,3 +260,50 @@ TEST(TimeWindowsTest, WindowedSerdeUsesKafkasLayout) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+// The idle timeout (eddy.stream.time.idle.advance.ms): without new records, stream time follows wall-clock
+// time once the task has been idle that long, so the last window closes; off by default (Kafka: it never
+// closes until a new record comes).
+int64_t FinalResultsAfterIdle(int64_t idle_advance_ms, absl::Duration first, absl::Duration second,
+                              int64_t* after_first) {
+  const TimeWindows w = TimeWindows::OfSizeAndGrace(absl::Seconds(10), absl::Seconds(5));
+  StreamsBuilder builder;
+  builder.Stream<std::string, int64_t>("in")
+      .GroupByKey()
+      .WindowedBy(w)
+      .Count(Materialized::As("counts"))
+      .Suppress(Suppressed::UntilWindowCloses(BufferConfig::Unbounded()))
+      .ToStream()
+      .To("final", Produced(TimeWindowedSerde<StringSerde>(StringSerde(), w.size_ms), Int64Serde()));
+  TestDriverConfig config = window_test::TwoPartitions();
+  config.stream_time_idle_advance_ms = idle_advance_ms;
+  auto driver = TestDriver::Create(*builder.Build(), config);
+  EXPECT_TRUE(driver.ok()) << driver.status();
+  auto in = (*driver)->CreateInputTopic("in", StringSerde(), Int64Serde());
+  EXPECT_TRUE(in.PipeInput("a", 1, 1000).ok());
+  EXPECT_TRUE(in.PipeInput("b", 1, 2000).ok());
+  EXPECT_TRUE((*driver)->Commit().ok());
+  EXPECT_TRUE((*driver)->AdvanceWallClockTime(first).ok());
+  *after_first = (*driver)->UnreadCount("final");
+  EXPECT_TRUE((*driver)->AdvanceWallClockTime(second).ok());
+  return (*driver)->UnreadCount("final");
+}
+
+TEST(IdleTimeoutTest, IdleTaskAdvancesStreamTimeSoSuppressedWindowsClose) {
+  int64_t after_first = -1;
+  // 6 s idle: stream time 1 s/2 s + 6 s, before the close at 15 s; 10 s more: past it.
+  EXPECT_EQ(FinalResultsAfterIdle(5000, absl::Seconds(6), absl::Seconds(10), &after_first), 2);
+  EXPECT_EQ(after_first, 0);
+}
+
+TEST(IdleTimeoutTest, OffByDefaultWindowsWaitForANewRecord) {
+  int64_t after_first = -1;
+  EXPECT_EQ(FinalResultsAfterIdle(0, absl::Seconds(6), absl::Hours(1), &after_first), 0);
+  EXPECT_EQ(after_first, 0);
+}
+
+}  // namespace
+}  // namespace eddy

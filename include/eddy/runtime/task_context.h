@@ -41,6 +41,12 @@ struct TaskConfig {
   // timestamp and original headers, plus the kDlqHeader* headers) before the handler decides. Empty: none.
   std::string dead_letter_topic;
   LogSink log;  // null: stderr
+  // eddy.stream.time.idle.advance.ms (beyond Kafka; 0, the default, is off): when no record has reached
+  // the task for this long of wall-clock time, Task::Punctuate advances stream time by the wall-clock time
+  // elapsed, then runs the due stream-time punctuators, so windows close and suppressed results go out
+  // without a new record. Records arriving later are judged against the advanced stream time (they may be
+  // late). docs/windows.md.
+  int64_t stream_time_idle_advance_ms = 0;
 
   // ---- State stores (state_store.h). Needed only by tasks whose sub-topology has stores. ----
   // The task's locked state directory, <state.dir>/<application.id>/<task-id> (StateDirectory::Lock). Empty:
