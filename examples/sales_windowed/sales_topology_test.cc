@@ -3,7 +3,9 @@
 // category in the repartition topic) stream time, late sales dropped, one result per closed window.
 #include "examples/sales_windowed/sales_topology.h"
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <random>
 #include <set>
 #include <string>
@@ -110,6 +112,27 @@ TEST(SalesTopologyTest, OneFinalResultPerCategoryAndWindowMatchesIndependentExpe
   EXPECT_THAT(*first.value, ::testing::MatchesRegex(
                                 R"(\{"category":"[a-z]+","window_start":"2024-01-15T[0-9]{2}:[0-9]{2}:00\.000Z",)"
                                 R"("window_end":"2024-01-15T[0-9]{2}:[0-9]{2}:00\.000Z","count":[0-9]+,"revenue":[0-9.]+\})"));
+}
+
+}  // namespace
+}  // namespace eddy::sales
+
+namespace eddy::sales {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// docs/windows.md shows the topology as the code draws it (Topology::DescribeMermaid).
+TEST(SalesTopologyTest, DocsShowTheTopologysOwnDrawing) {
+  auto topology = SalesTopology();
+  ASSERT_TRUE(topology.ok());
+  const std::string doc = ReadFile(std::string(EDDY_SOURCE_DIR) + "/docs/windows.md");
+  EXPECT_THAT(doc, HasSubstr(topology->DescribeMermaid())) << topology->DescribeMermaid() << "\n" << topology->Describe();
 }
 
 }  // namespace
