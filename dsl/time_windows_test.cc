@@ -307,3 +307,28 @@ TEST(IdleTimeoutTest, OffByDefaultWindowsWaitForANewRecord) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(TimeWindowsTest, LateDropsCountAsDroppedButStillAsProcessed) {
+  StreamsBuilder builder;
+  builder.Stream<std::string, int64_t>("in")
+      .GroupByKey()
+      .WindowedBy(TimeWindows::OfSizeWithNoGrace(absl::Seconds(4)).AdvanceBy(absl::Seconds(1)))
+      .Count();
+  TestDriverConfig config;
+  config.log = [](absl::string_view) {};
+  auto driver = TestDriver::Create(*builder.Build(), config);
+  ASSERT_TRUE(driver.ok()) << driver.status();
+  auto in = (*driver)->CreateInputTopic("in", StringSerde(), Int64Serde());
+  ASSERT_TRUE(in.PipeInput("a", 1, 10000).ok());
+  ASSERT_TRUE(in.PipeInput("a", 1, 8500).ok());  // windows [5 s, 9 s) and [6 s, 10 s) closed; 7 s and 8 s open
+  const TaskMetrics& m = (*driver)->task(TaskId{0, 0})->metrics();
+  EXPECT_EQ(m.dropped_records, 2) << "one per closed window, as Kafka";
+  EXPECT_EQ(m.late_records_dropped, 2);
+  EXPECT_EQ(m.processed_records, 2);
+}
+
+}  // namespace
+}  // namespace eddy

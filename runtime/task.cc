@@ -172,7 +172,7 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
   // The per-record path: one virtual call (the source node), no allocation. Exceptions from user code are
   // caught around the whole loop (free when none is thrown); `i` tells which record threw.
   TaskMetrics& m = context_.metrics_;
-  const int64_t dropped_before = m.dropped_records;
+  const int64_t dropped_before = m.dropped_records - m.late_records_dropped;
   size_t i = 0;
   absl::Status error;
   bool record_failed = false;  // else a punctuator failed, after record i - 1
@@ -214,7 +214,8 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
     in->next_offset = records[done - 1].offset() + 1;
     idle_mark_ms_ = context_.wall_clock_ms_;
   }
-  m.processed_records += static_cast<int64_t>(done) - (m.dropped_records - dropped_before);
+  m.processed_records +=
+      static_cast<int64_t>(done) - (m.dropped_records - m.late_records_dropped - dropped_before);
   if (!error.ok()) return record_failed ? WithLocation(error, in, &records[i]) : error;
   return absl::OkStatus();
 }

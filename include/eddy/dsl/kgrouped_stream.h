@@ -67,8 +67,8 @@ class KGroupedStream {
                    });
   }
 
-  // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping),
-  // sliding windows or session windows. ----
+  // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping)
+  // or session windows. ----
   TimeWindowedKStream<K, V> WindowedBy(const TimeWindows& windows) const {
     return TimeWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);
   }

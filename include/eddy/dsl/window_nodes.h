@@ -103,6 +103,7 @@ class LateRecordCounter {
  public:
   void Drop(TaskContext* ctx, const std::string& node, int64_t timestamp, Window window, int64_t stream_time) {
     ++ctx->metrics().dropped_records;
+    ++ctx->metrics().late_records_dropped;
     ++dropped_;
     if (logged_) return;
     logged_ = true;

@@ -4,7 +4,7 @@
 //   session window: inner key bytes | session end (8 bytes, big-endian) | session start (8 bytes, big-endian)
 // (Kafka's SessionKeySchema writes the end before the start.) A time-windowed key does not carry its end:
 // the deserializer computes start + window size, so it needs the window size (Kafka's
-// TimeWindowedDeserializer(inner, windowSize)); a sliding window's size is its time difference.
+// TimeWindowedDeserializer(inner, windowSize)).
 #pragma once
 
 #include <cstdint>

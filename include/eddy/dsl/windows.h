@@ -1,9 +1,9 @@
 // Window specifications for windowed aggregations (KGroupedStream::WindowedBy), as Kafka Streams'
-// TimeWindows, SlidingWindows and SessionWindows, plus EmitStrategy and Suppressed (when results go out).
+// TimeWindows and SessionWindows (Kafka's SlidingWindows are not implemented yet), plus EmitStrategy and
+// Suppressed (when results go out).
 //
 //   grouped.WindowedBy(eddy::TimeWindows::OfSizeAndGrace(absl::Minutes(1), absl::Seconds(30))).Count();
 //   grouped.WindowedBy(eddy::TimeWindows::OfSizeWithNoGrace(absl::Minutes(5)).AdvanceBy(absl::Minutes(1)));
-//   grouped.WindowedBy(eddy::SlidingWindows::OfTimeDifferenceWithNoGrace(absl::Seconds(10)));
 //   grouped.WindowedBy(eddy::SessionWindows::OfInactivityGapAndGrace(absl::Minutes(5), absl::Seconds(30)));
 //
 // Semantics (Kafka's; docs/windows.md has the long form). Times are event times in ms since the epoch, as
@@ -12,9 +12,6 @@
 // closed windows is dropped and counted in the task's dropped-records metric.
 //   - Time windows (tumbling: advance == size; hopping: advance < size) are aligned to the epoch:
 //     [n * advance, n * advance + size), start inclusive, end exclusive. Close time: end + grace.
-//   - Sliding windows are defined by the records: each record at t has the window [t - diff, t] (both
-//     inclusive), and the window [t + 1, t + 1 + diff] once a record falls in it; a window is stored with
-//     start = its first instant and end = start + diff. Close time: end + grace.
 //   - Session windows: records of a key closer than the inactivity gap form one session [first, last]
 //     (both inclusive); a record between two sessions merges them. Close time: end + gap + grace + 1 (a
 //     session still merges with a record at end + gap).
@@ -68,28 +65,6 @@ struct TimeWindows {
           absl::StrCat("TimeWindows: the advance (", advance_ms, " ms) must be in (0, size = ", size_ms, " ms]"));
     }
     if (grace_ms < 0) return absl::InvalidArgumentError("TimeWindows: the grace period must not be negative");
-    return absl::OkStatus();
-  }
-};
-
-// Sliding windows of a maximum time difference between the records they contain.
-struct SlidingWindows {
-  int64_t time_difference_ms = 0;
-  int64_t grace_ms = 0;
-
-  static SlidingWindows OfTimeDifferenceWithNoGrace(absl::Duration difference) {
-    return OfTimeDifferenceAndGrace(difference, absl::ZeroDuration());
-  }
-  static SlidingWindows OfTimeDifferenceAndGrace(absl::Duration difference, absl::Duration grace) {
-    return SlidingWindows{absl::ToInt64Milliseconds(difference), absl::ToInt64Milliseconds(grace)};
-  }
-  // The stream time at which the window starting at `start` (ending at start + difference) closes.
-  int64_t CloseTime(int64_t start) const { return start + time_difference_ms + grace_ms; }
-  absl::Status Validate() const {
-    if (time_difference_ms <= 0) {
-      return absl::InvalidArgumentError("SlidingWindows: the time difference must be positive");
-    }
-    if (grace_ms < 0) return absl::InvalidArgumentError("SlidingWindows: the grace period must not be negative");
     return absl::OkStatus();
   }
 };

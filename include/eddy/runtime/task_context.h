@@ -65,7 +65,12 @@ struct TaskConfig {
 // them into its thread-safe metrics when it wants to publish them).
 struct TaskMetrics {
   int64_t processed_records = 0;     // records that went through the sub-topology (not dropped at the source)
-  int64_t dropped_records = 0;       // skipped: deserialization handler kContinue, invalid timestamps skipped
+  int64_t dropped_records = 0;       // skipped: deserialization handler kContinue, invalid timestamps skipped,
+                                     // and late_records_dropped
+  // Part of dropped_records: drops for closed windows by windowed aggregations, one per window a record
+  // missed (Kafka counts them in dropped-records too). Those records were processed, so they still count in
+  // processed_records.
+  int64_t late_records_dropped = 0;
   int64_t dead_lettered_records = 0; // written to TaskConfig::dead_letter_topic
   int64_t production_errors_skipped = 0;  // records the ProductionExceptionHandler chose to drop
   int64_t punctuations = 0;          // punctuator calls, both types
