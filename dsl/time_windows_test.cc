@@ -318,7 +318,8 @@ TEST(TimeWindowsTest, LateDropsCountAsDroppedButStillAsProcessed) {
       .WindowedBy(TimeWindows::OfSizeWithNoGrace(absl::Seconds(4)).AdvanceBy(absl::Seconds(1)))
       .Count();
   TestDriverConfig config;
-  config.log = [](absl::string_view) {};
+  std::vector<std::string> log;
+  config.log = [&log](absl::string_view line) { log.emplace_back(line); };
   auto driver = TestDriver::Create(*builder.Build(), config);
   ASSERT_TRUE(driver.ok()) << driver.status();
   auto in = (*driver)->CreateInputTopic("in", StringSerde(), Int64Serde());
@@ -328,6 +329,12 @@ TEST(TimeWindowsTest, LateDropsCountAsDroppedButStillAsProcessed) {
   EXPECT_EQ(m.dropped_records, 2) << "one per closed window, as Kafka";
   EXPECT_EQ(m.late_records_dropped, 2);
   EXPECT_EQ(m.processed_records, 2);
+  ASSERT_EQ(log.size(), 1u) << "the first drop is logged";
+  EXPECT_THAT(log[0], HasSubstr("Skipping record for expired window (task 0_0, node in-count): timestamp 8500, "
+                                "window [5000,9000), stream time 10000"));
+  ASSERT_TRUE(in.PipeInput("a", 1, 100).ok());
+  EXPECT_EQ(m.dropped_records, 3);
+  EXPECT_EQ(log.size(), 1u) << "later drops are only counted";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "eddy/dsl/dsl.h"
 #include "eddy/runtime/test_driver.h"
 #include "gtest/gtest.h"
@@ -34,7 +35,7 @@ inline std::vector<InputRecord> RandomRecords(uint32_t seed, int n, int keys, in
     const bool late = std::uniform_int_distribution<int>(0, 9)(rng) == 0;
     const int64_t back = std::uniform_int_distribution<int64_t>(0, late ? max_late_ms : jitter_ms)(rng);
     InputRecord r;
-    r.key = "k" + std::to_string(std::uniform_int_distribution<int>(0, keys - 1)(rng));
+    r.key = absl::StrCat("k", std::uniform_int_distribution<int>(0, keys - 1)(rng));
     r.timestamp = std::max<int64_t>(0, t - back);
     r.value = std::uniform_int_distribution<int64_t>(1, 100)(rng);
     out.push_back(r);

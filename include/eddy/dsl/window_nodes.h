@@ -1,6 +1,8 @@
 // The physical node terminals of windowed aggregations (see nodes.h for the terminal interface):
 //   - TimeWindowAggregateTerminal: Count/Reduce/Aggregate of tumbling and hopping windows into a window store;
-//   - SessionAggregateTerminal: the same for session windows (merging sessions) into a session store.
+//   - SessionAggregateTerminal: the same for session windows (merging sessions) into a session store;
+// and what they share: late-record counting, the windowed output port, WindowStoreGetter (a windowed
+// table's lookups) and the functions adding their stores (dsl/windowed_stores.cc).
 // Updates flow downstream as (Windowed<K>, std::optional<VA>) changes, as a KTable's do: with the default
 // EmitStrategy from the store's flush listener (every update, coalesced by the cache; a session merged
 // into another becomes a tombstone), with EmitStrategy::OnWindowClose once per window from a
@@ -101,7 +103,9 @@ inline constexpr int64_t kCloseCheckIntervalMs = 100;
 // each node (later ones only count: a steady stream of late records must not flood the log).
 class LateRecordCounter {
  public:
-  void Drop(TaskContext* ctx, const std::string& node, int64_t timestamp, Window window, int64_t stream_time) {
+  // `end_inclusive`: the window is [start, end] (sessions), else [start, end).
+  void Drop(TaskContext* ctx, const std::string& node, int64_t timestamp, Window window, int64_t stream_time,
+            bool end_inclusive) {
     ++ctx->metrics().dropped_records;
     ++ctx->metrics().late_records_dropped;
     ++dropped_;
@@ -109,7 +113,8 @@ class LateRecordCounter {
     logged_ = true;
     LogLine(ctx->config().log,
             absl::StrCat("Skipping record for expired window (task ", ctx->task_id().ToString(), ", node ", node,
-                         "): timestamp ", timestamp, ", window [", window.start, ",", window.end, "], stream time ",
+                         "): timestamp ", timestamp, ", window [", window.start, ",", window.end,
+                         end_inclusive ? "]" : ")", ", stream time ",
                          stream_time, "; further drops are only counted in dropped-records"));
   }
   int64_t dropped() const { return dropped_; }
@@ -202,7 +207,7 @@ class TimeWindowAggregateTerminal {
       if (!st.ok()) return;
       // Kafka: a window is updated while its end is after stream time - grace.
       if (windows_.CloseTime(start) <= stream_time) {
-        late_.Drop(ctx_, *node_, ts, Window{start, start + windows_.size_ms}, stream_time);
+        late_.Drop(ctx_, *node_, ts, Window{start, start + windows_.size_ms}, stream_time, false);
         return;
       }
       st = Update(k, v, start);
@@ -347,7 +352,7 @@ class SessionAggregateTerminal {
       merged.end = std::max(merged.end, f.window.end);
     }
     if (windows_.CloseTime(merged.end) <= stream_time) {
-      late_.Drop(ctx_, *node_, ts, merged, stream_time);
+      late_.Drop(ctx_, *node_, ts, merged, stream_time, true);
       return absl::OkStatus();
     }
     for (const Found& f : found_) {
