@@ -86,6 +86,7 @@ absl::Status Task::Initialize(int64_t wall_clock_ms) {
   }
   const TaskId& tid = id();
   context_.wall_clock_ms_ = wall_clock_ms;
+  idle_mark_ms_ = wall_clock_ms;
   const Subtopology& sub = topology_.subtopologies()[tid.subtopology];
   const auto& specs = topology_.physical_nodes();
   const auto& logical = topology_.nodes();
@@ -171,7 +172,7 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
   // The per-record path: one virtual call (the source node), no allocation. Exceptions from user code are
   // caught around the whole loop (free when none is thrown); `i` tells which record threw.
   TaskMetrics& m = context_.metrics_;
-  const int64_t dropped_before = m.dropped_records;
+  const int64_t dropped_before = m.dropped_records - m.late_records_dropped;
   size_t i = 0;
   absl::Status error;
   bool record_failed = false;  // else a punctuator failed, after record i - 1
@@ -209,8 +210,12 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
   context_.EndRecord();
   // Records [0, i) were processed (or dropped); record i failed if error is set.
   const size_t done = i;
-  if (done > 0) in->next_offset = records[done - 1].offset() + 1;
-  m.processed_records += static_cast<int64_t>(done) - (m.dropped_records - dropped_before);
+  if (done > 0) {
+    in->next_offset = records[done - 1].offset() + 1;
+    idle_mark_ms_ = context_.wall_clock_ms_;
+  }
+  m.processed_records +=
+      static_cast<int64_t>(done) - (m.dropped_records - m.late_records_dropped - dropped_before);
   if (!error.ok()) return record_failed ? WithLocation(error, in, &records[i]) : error;
   return absl::OkStatus();
 }
@@ -233,6 +238,7 @@ absl::Status Task::Punctuate(int64_t wall_clock_ms) {
     return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
   }
   if (wall_clock_ms > context_.wall_clock_ms_) context_.wall_clock_ms_ = wall_clock_ms;
+  EDDY_RETURN_IF_ERROR(MaybeAdvanceIdleStreamTime());
   absl::Status st;
   try {
     st = context_.RunPunctuators(PunctuationType::kWallClockTime, context_.wall_clock_ms_);
@@ -243,6 +249,15 @@ absl::Status Task::Punctuate(int64_t wall_clock_ms) {
   }
   if (!st.ok()) return WithLocation(st, nullptr, nullptr);
   return absl::OkStatus();
+}
+
+absl::Status Task::MaybeAdvanceIdleStreamTime() {
+  const int64_t idle = config_.stream_time_idle_advance_ms;
+  const int64_t now = context_.wall_clock_ms_;
+  if (idle <= 0 || context_.stream_time_ < 0 || now - idle_mark_ms_ < idle) return absl::OkStatus();
+  context_.stream_time_ += now - idle_mark_ms_;
+  idle_mark_ms_ = now;
+  return MaybePunctuateStreamTime();
 }
 
 std::vector<TopicPartitionOffset> Task::CommittableOffsets() const {

@@ -25,6 +25,7 @@ TestDriver::TestDriver(Topology topology, TestDriverConfig config)
   task_config_.invalid_timestamp_policy = config_.invalid_timestamp_policy;
   task_config_.dead_letter_topic = config_.dead_letter_topic;
   task_config_.log = config_.log;
+  task_config_.stream_time_idle_advance_ms = config_.stream_time_idle_advance_ms;
   if (config_.cache_max_bytes > 0) cache_ = std::make_unique<ThreadCache>(config_.cache_max_bytes);
   task_config_.cache = cache_.get();
   task_config_.changelog = static_cast<ChangelogSink*>(this);

@@ -8,6 +8,8 @@
 #include "eddy/dsl/materialized.h"
 #include "eddy/dsl/named.h"
 #include "eddy/dsl/streams_builder.h"
+#include "eddy/dsl/windowed_serde.h"
+#include "eddy/dsl/windows.h"
 #include "eddy/runtime/key_value.h"
 #include "eddy/runtime/processor.h"
 #include "eddy/runtime/topology.h"

@@ -28,7 +28,9 @@
 #include "eddy/dsl/kstream.h"
 #include "eddy/dsl/ktable.h"
 #include "eddy/dsl/materialized.h"
+#include "eddy/dsl/session_windowed_kstream.h"
 #include "eddy/dsl/table_nodes.h"
+#include "eddy/dsl/time_windowed_kstream.h"
 
 namespace eddy {
 
@@ -63,6 +65,15 @@ class KGroupedStream {
                    [initializer, aggregator](const K& k, const V& v, const VA* old) mutable -> VA {
                      return old ? VA(aggregator(k, v, *old)) : VA(aggregator(k, v, initializer()));
                    });
+  }
+
+  // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping)
+  // or session windows. ----
+  TimeWindowedKStream<K, V> WindowedBy(const TimeWindows& windows) const {
+    return TimeWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);
+  }
+  SessionWindowedKStream<K, V> WindowedBy(const SessionWindows& windows) const {
+    return SessionWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);
   }
 
  private:

@@ -61,6 +61,9 @@ template <typename K, typename V>
 class KTable;
 template <typename K, typename V>
 class KGroupedStream;
+namespace dsl_internal {
+struct WindowAccess;  // suppress.h
+}  // namespace dsl_internal
 
 namespace dsl_internal {
 // Longer chains are cut (one virtual call) to bound the template instantiations per chain.
@@ -392,6 +395,7 @@ class KStream {
   template <typename, typename>
   friend class KGroupedStream;
   friend class StreamsBuilder;
+  friend struct dsl_internal::WindowAccess;
 
   template <typename S, typename G>
   static KGroupedStream<K, V> MakeGrouped(const S& stream, const G& grouped, bool repartition) {

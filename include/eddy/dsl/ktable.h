@@ -25,6 +25,8 @@
 #include "eddy/dsl/kstream.h"
 #include "eddy/dsl/materialized.h"
 #include "eddy/dsl/table_nodes.h"
+#include "eddy/dsl/suppress.h"
+#include "eddy/dsl/windows.h"
 
 namespace eddy {
 
@@ -66,6 +68,10 @@ class KTable {
     });
   }
 
+  // ---- Suppress: windowed tables only (from WindowedBy aggregations): holds every update back until its
+  // window closes, then emits the window's final value once (suppress.h, docs/windows.md). ----
+  KTable<K, V> Suppress(const Suppressed& suppressed) const { return dsl_internal::WindowAccess::Suppress(*this, suppressed); }
+
   // ---- ToStream: the table's updates as a stream (tombstones dropped). ----
   KStream<K, V> ToStream(const Named& named = {}) const {
     return changes_.Then("tostream", named, dsl_internal::UnwrapChangeOp<K, V>{});
@@ -79,6 +85,7 @@ class KTable {
   template <typename, typename>
   friend class KGroupedStream;
   friend class StreamsBuilder;
+  friend struct dsl_internal::WindowAccess;
 
   KTable(KStream<K, std::optional<V>> changes, dsl_internal::TableGetterSupplier<K, V> getter,
          std::vector<std::string> getter_stores, std::string store_name)
@@ -103,13 +110,17 @@ class KTable {
     dsl_internal::TableGetterSupplier<K, V2> getter = [parent, fn]() -> std::unique_ptr<dsl_internal::TableGetter<K, V2>> {
       return std::make_unique<dsl_internal::MappedTableGetter<K, V, V2, Fn>>(parent(), fn);
     };
-    return KTable<K, V2>(std::move(changes), std::move(getter), getter_stores_, "");
+    KTable<K, V2> out(std::move(changes), std::move(getter), getter_stores_, "");
+    out.windowed_ = windowed_;
+    return out;
   }
 
   KStream<K, std::optional<V>> changes_;
   dsl_internal::TableGetterSupplier<K, V> getter_;  // for joins
   std::vector<std::string> getter_stores_;           // the stores the getter reads (connected to joins)
   std::string store_name_;
+  // Windowed tables only: how Suppress finds a window's close time (null for other tables).
+  std::shared_ptr<dsl_internal::WindowedTableInfo> windowed_;
 };
 
 }  // namespace eddy

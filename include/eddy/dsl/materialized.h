@@ -7,11 +7,13 @@
 //   stream.GroupBy(by_category, eddy::Grouped::As("by-category"));
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "absl/time/time.h"
 #include "eddy/core/serde.h"
 #include "eddy/runtime/default_serde.h"
 
@@ -41,6 +43,13 @@ class Materialized {
   }
   // An in-memory store (restored from its changelog whenever its task starts) instead of RocksDB.
   Materialized&& InMemory() && { return Set(&in_memory, true); }
+  // Windowed aggregations only: how long windows stay in the window or session store (Kafka's
+  // Materialized.withRetention). Default: window size + grace (sessions: gap + grace); a shorter one makes
+  // Build fail, as Kafka.
+  Materialized&& WithRetention(absl::Duration retention) && {
+    retention_ms = absl::ToInt64Milliseconds(retention);
+    return std::move(*this);
+  }
   template <Serde KS, Serde VS>
   MaterializedWith<KS, VS> WithSerdes(KS key_serde, VS value_serde) &&;
 
@@ -48,6 +57,7 @@ class Materialized {
   bool caching = true;
   bool logging = true;
   bool in_memory = false;
+  int64_t retention_ms = -1;  // -1: the windowed aggregation's default
   std::map<std::string, std::string> changelog_config;
 
  private:

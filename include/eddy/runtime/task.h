@@ -101,8 +101,10 @@ class Task {
     return Process(tp, absl::MakeConstSpan(&record, 1));
   }
 
-  // Punctuate advances the task's wall-clock time to `wall_clock_ms` and fires the wall-clock punctuators
-  // that are due. Returns the first punctuator error.
+  // Punctuate advances the task's wall-clock time to `wall_clock_ms`; with
+  // TaskConfig::stream_time_idle_advance_ms, if no record came for that long, advances stream time by the
+  // wall-clock time elapsed and fires the due stream-time punctuators; then fires the due wall-clock
+  // punctuators. Returns the first punctuator error.
   absl::Status Punctuate(int64_t wall_clock_ms);
 
   // CommittableOffsets: for each input partition that advanced since the last MarkCommitted, the offset
@@ -137,6 +139,8 @@ class Task {
   Input* FindInput(const TopicPartition& tp);
   absl::Status WithLocation(const absl::Status& error, const Input* input, const RecordView* record) const;
   absl::Status MaybePunctuateStreamTime();
+  // The idle timeout of TaskConfig::stream_time_idle_advance_ms (see Punctuate).
+  absl::Status MaybeAdvanceIdleStreamTime();
   // CloseStores closes and drops every store; returns the first error.
   absl::Status CloseStores();
 
@@ -150,6 +154,8 @@ class Task {
   std::vector<std::unique_ptr<StateStore>> stores_;
   std::vector<std::unique_ptr<ProcessorNode>> nodes_;
   std::vector<Input> inputs_;
+  // Wall-clock time of the last processed record or idle advance of stream time (Initialize: its time).
+  int64_t idle_mark_ms_ = 0;
 };
 
 }  // namespace eddy

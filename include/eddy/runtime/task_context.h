@@ -41,6 +41,12 @@ struct TaskConfig {
   // timestamp and original headers, plus the kDlqHeader* headers) before the handler decides. Empty: none.
   std::string dead_letter_topic;
   LogSink log;  // null: stderr
+  // eddy.stream.time.idle.advance.ms (beyond Kafka; 0, the default, is off): when no record has reached
+  // the task for this long of wall-clock time, Task::Punctuate advances stream time by the wall-clock time
+  // elapsed, then runs the due stream-time punctuators, so windows close and suppressed results go out
+  // without a new record. Records arriving later are judged against the advanced stream time (they may be
+  // late). docs/windows.md.
+  int64_t stream_time_idle_advance_ms = 0;
 
   // ---- State stores (state_store.h). Needed only by tasks whose sub-topology has stores. ----
   // The task's locked state directory, <state.dir>/<application.id>/<task-id> (StateDirectory::Lock). Empty:
@@ -59,7 +65,12 @@ struct TaskConfig {
 // them into its thread-safe metrics when it wants to publish them).
 struct TaskMetrics {
   int64_t processed_records = 0;     // records that went through the sub-topology (not dropped at the source)
-  int64_t dropped_records = 0;       // skipped: deserialization handler kContinue, invalid timestamps skipped
+  int64_t dropped_records = 0;       // skipped: deserialization handler kContinue, invalid timestamps skipped,
+                                     // and late_records_dropped
+  // Part of dropped_records: drops for closed windows by windowed aggregations, one per window a record
+  // missed (Kafka counts them in dropped-records too). Those records were processed, so they still count in
+  // processed_records.
+  int64_t late_records_dropped = 0;
   int64_t dead_lettered_records = 0; // written to TaskConfig::dead_letter_topic
   int64_t production_errors_skipped = 0;  // records the ProductionExceptionHandler chose to drop
   int64_t punctuations = 0;          // punctuator calls, both types

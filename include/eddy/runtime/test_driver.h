@@ -71,6 +71,9 @@ struct TestDriverConfig {
   InvalidTimestampPolicy invalid_timestamp_policy = InvalidTimestampPolicy::kFail;
   std::string dead_letter_topic;
   LogSink log;  // null: stderr
+  // TaskConfig::stream_time_idle_advance_ms (eddy.stream.time.idle.advance.ms): 0 is off; tests drive it
+  // with AdvanceWallClockTime.
+  int64_t stream_time_idle_advance_ms = 0;
   // Where persistent stores live (<state_dir>/<application.id>/<task-id>/rocksdb/<store>). Empty: a new
   // temporary directory, removed with the driver. A given directory is kept (tests of restarts reuse it).
   std::string state_dir;
