@@ -99,52 +99,36 @@ absl::StatusOr<BatchLocation> LogSegment::FindBatch(int64_t offset, int64_t end_
   return loc;
 }
 
-absl::StatusOr<int64_t> LogSegment::ReadBatches(int64_t position, int64_t end_offset, int64_t max_bytes,
-                                                bool at_least_one, std::string* out, bool* reached_end) const {
-  *reached_end = false;
-  const int64_t limit = size();
-  if (position >= limit) {
-    *reached_end = true;
-    return 0;
-  }
-  int64_t want = std::min(std::max<int64_t>(max_bytes, 0), limit - position);
-  if (at_least_one && want < limit - position) {
-    // The first batch may be larger than max_bytes: read its header to know its size.
-    char header[bf::kHeaderSize];
-    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
-    want = std::max(want, std::min(BatchHeaderView(header).size_in_bytes(), limit - position));
-  }
-  const size_t start = out->size();
-  out->resize(start + static_cast<size_t>(want));
-  absl::Status s = log_.PreadFull(out->data() + start, static_cast<size_t>(want), position);
-  if (!s.ok()) {
-    out->resize(start);
-    return s;
-  }
-  // Keep whole batches below end_offset.
-  int64_t keep = 0;
-  bool stopped = false;
-  while (keep + bf::kHeaderSize <= want) {
-    const BatchHeaderView h(out->data() + start + keep);
-    if (h.batch_length() < bf::kHeaderSize - bf::kLogOverhead) {
-      out->resize(start);
-      return CorruptBatchError(log_.path(), position + keep, "has an invalid length");
+absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limit, int64_t max_bytes,
+                                                  bool at_least_one) const {
+  limit = std::min(limit, size());
+  if (position >= limit) return 0;
+  if (limit - position <= max_bytes) return limit - position;
+  int64_t n = 0;
+  char header[bf::kLogOverhead];  // baseOffset and batchLength
+  while (position + n < limit) {
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position + n));
+    const int64_t batch = BatchHeaderView(header).size_in_bytes();
+    if (batch < bf::kHeaderSize || position + n + batch > limit) {
+      return CorruptBatchError(log_.path(), position + n, "has an invalid length");
     }
-    if (h.base_offset() >= end_offset) {
-      stopped = true;
-      break;
-    }
-    if (keep + h.size_in_bytes() > want) break;
-    keep += h.size_in_bytes();
+    if (n + batch > max_bytes && !(at_least_one && n == 0)) break;
+    n += batch;
   }
-  out->resize(start + static_cast<size_t>(keep));
-  *reached_end = !stopped && position + keep == limit;
-  return keep;
+  return n;
 }
 
 absl::Status LogSegment::ReadAt(int64_t position, int64_t n, std::string* out) const {
   out->resize(static_cast<size_t>(n));
   return log_.PreadFull(out->data(), static_cast<size_t>(n), position);
+}
+
+absl::Status LogSegment::AppendAt(int64_t position, int64_t n, std::string* out) const {
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(n));
+  absl::Status s = log_.PreadFull(out->data() + start, static_cast<size_t>(n), position);
+  if (!s.ok()) out->resize(start);
+  return s;
 }
 
 // ---- Durability --------------------------------------------------------------------------------------------

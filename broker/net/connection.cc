@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -230,9 +231,9 @@ void Connection::Flush() {
     ++head_seq_;
     if (slot.disposition == Disposition::kRespond) {
       if (!slot.response.size_prefixed()) {
-        out_.push_back(Int32BigEndian(static_cast<uint32_t>(slot.response.size())));
+        out_.push_back(Response::Part{Int32BigEndian(static_cast<uint32_t>(slot.response.size())), FileRange()});
       }
-      for (std::string& part : slot.response.parts_) out_.push_back(std::move(part));
+      for (Response::Part& part : slot.response.parts_) out_.push_back(std::move(part));
       state_->responses.fetch_add(1, std::memory_order_relaxed);
     } else if (slot.disposition == Disposition::kClose) {
       close_after_flush_ = true;
@@ -253,23 +254,35 @@ void Connection::Flush() {
 
 bool Connection::WriteOut() {
   while (!out_.empty()) {
-    iovec iov[kMaxIovecs];
-    int n = 0;
-    for (auto it = out_.begin(); it != out_.end() && n < kMaxIovecs; ++it, ++n) {
-      const size_t skip = (n == 0) ? out_offset_ : 0;
-      iov[n].iov_base = const_cast<char*>(it->data()) + skip;
-      iov[n].iov_len = it->size() - skip;
-    }
-    msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(n);
-    ssize_t written = sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      Close();  // EPIPE, ECONNRESET: the client is gone
-      return false;
+    ssize_t written;
+    if (out_.front().is_file()) {
+      written = SendFilePart();
+      if (written < 0) return false;
+      if (written == 0) break;
+    } else {
+      iovec iov[kMaxIovecs];
+      int n = 0;
+      bool file_follows = false;
+      for (auto it = out_.begin(); it != out_.end() && n < kMaxIovecs; ++it, ++n) {
+        if (it->is_file()) {
+          file_follows = true;
+          break;
+        }
+        const size_t skip = (n == 0) ? out_offset_ : 0;
+        iov[n].iov_base = const_cast<char*>(it->bytes.data()) + skip;
+        iov[n].iov_len = it->bytes.size() - skip;
+      }
+      msghdr msg;
+      memset(&msg, 0, sizeof(msg));
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<size_t>(n);
+      written = sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT | (file_follows ? MSG_MORE : 0));
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        Close();  // EPIPE, ECONNRESET: the client is gone
+        return false;
+      }
     }
     state_->bytes_sent.fetch_add(written, std::memory_order_relaxed);
     unsent_bytes_ -= written;
@@ -287,6 +300,39 @@ bool Connection::WriteOut() {
     }
   }
   return true;
+}
+
+ssize_t Connection::SendFilePart() {
+  Response::Part& part = out_.front();
+  while (true) {
+    off_t offset = static_cast<off_t>(part.file.offset + static_cast<int64_t>(out_offset_));
+    const size_t want = static_cast<size_t>(part.file.length) - out_offset_;
+    const ssize_t n = sendfile(fd_, part.file.fd, &offset, want);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      // This file cannot be sent from: copy the rest of the range through user space instead.
+      FileRange rest = part.file;
+      rest.offset += static_cast<int64_t>(out_offset_);
+      rest.length -= static_cast<int64_t>(out_offset_);
+      std::string bytes;
+      if (ReadFileRange(rest, &bytes)) {
+        part.bytes = std::move(bytes);
+        part.file = FileRange();
+        out_offset_ = 0;
+        return WriteOut() ? 0 : -1;
+      }
+    }
+    // The socket failed, or the file is shorter than the range or unreadable: the response cannot be
+    // completed, and the client must not receive a truncated one.
+    if (n == 0 || (errno != EPIPE && errno != ECONNRESET)) {
+      state_->Log(absl::StrCat("closing connection from ", peer_, ": cannot send record data from a log segment: ",
+                               n == 0 ? "the file is shorter than the range" : strerror(errno)));
+    }
+    Close();
+    return -1;
+  }
 }
 
 void Connection::UpdateInterest() {

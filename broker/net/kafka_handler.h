@@ -33,7 +33,6 @@
 namespace eddy::net {
 
 class FetchPurgatory;
-class ProducerStateTable;
 
 struct KafkaHandlerOptions {
   // broker.id / node.id. Eddy is a single node: 0.
@@ -53,6 +52,10 @@ struct KafkaHandlerOptions {
   std::function<void(absl::string_view)> log;
   // Milliseconds since the epoch (producer ids, log append times). Default: the wall clock.
   std::function<int64_t()> now_ms;
+  // Fetch responses send record batches straight from the segment files with sendfile(2) (true, the
+  // default), or read them into memory first (false: the copying path, for comparison and for file
+  // systems without sendfile; the connection also falls back to copying by itself when sendfile fails).
+  bool zero_copy_fetch = true;
 };
 
 class KafkaHandler final : public RequestHandler {
@@ -109,7 +112,6 @@ class KafkaHandler final : public RequestHandler {
   broker::BrokerImpl* const broker_;
   const KafkaHandlerOptions options_;
   std::unique_ptr<FetchPurgatory> purgatory_;
-  std::unique_ptr<ProducerStateTable> producers_;
   std::atomic<int64_t> next_producer_id_;
 };
 
