@@ -30,6 +30,13 @@ int32_t ReadInt32BigEndian(const char* p) {
   return static_cast<int32_t>((uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3]);
 }
 
+// Whether a connection's first bytes are a TLS handshake record (content type 22, protocol major
+// version 3): a TLS client on this plaintext listener. Its "frame size" would be 0x1603.... (~370 MB).
+bool LooksLikeTlsHandshake(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return u[0] == 0x16 && u[1] == 0x03 && u[2] <= 0x04;
+}
+
 std::string Int32BigEndian(uint32_t v) {
   const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
                      static_cast<char>(v)};
@@ -131,6 +138,13 @@ bool Connection::ParseFrames() {
   while (DispatchAllowed()) {
     const size_t avail = rend_ - rbegin_;
     if (avail < 4) break;
+    if (next_seq_ == 0 && LooksLikeTlsHandshake(rbuf_.get() + rbegin_)) {
+      state_->frames_refused.fetch_add(1, std::memory_order_relaxed);
+      state_->Log(absl::StrCat("closing connection from ", peer_,
+                               ": a TLS client connected to a plaintext listener (Eddy does not support TLS)"));
+      Close();
+      return false;
+    }
     const int32_t size = ReadInt32BigEndian(rbuf_.get() + rbegin_);
     if (size < 0 || size > state_->options.max_request_bytes) {
       RefuseFrame(size);

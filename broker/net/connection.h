@@ -18,6 +18,9 @@
 // Back-pressure: the socket is not read while too many requests are unanswered or too many response bytes
 // are unsent (ServerOptions); frames already buffered wait too.
 //
+// TLS: a connection whose first bytes are a TLS handshake record is closed at once with a log line saying
+// a TLS client connected to this plaintext listener.
+//
 // Closing: at once on a refused frame, a socket error or hang-up; after writing what is owed when the
 // client half-closes, a Responder asks to Close, or the server drains.
 //

@@ -65,6 +65,10 @@ void KafkaHandler::Handle(const RequestContext& context, RequestFrame frame, Res
     HandleApiVersions(std::move(call), reader);
     return;
   }
+  if (kafka::IsRefusedVersion(key, version)) {
+    HandleRefused(std::move(call), reader);
+    return;
+  }
   if (!kafka::IsSupportedVersion(key, version)) {
     const kafka::ApiVersionRange* range = kafka::FindSupportedApi(key);
     Refuse(call, absl::StrCat(kafka::ApiName(key), " v", version, " is not supported (versions ",

@@ -10,6 +10,7 @@
 // Malformed input: a request whose header or body cannot be decoded, an unknown api key, or a version
 // outside the advertised range (other than ApiVersions, which answers UNSUPPORTED_VERSION as Kafka does)
 // closes the connection after one log line naming the peer and the reason, as Kafka's broker does.
+// SASL and transaction requests are answered with Kafka's error codes (kafka_refused.cc).
 //
 // Thread model: thread-safe. Handle runs on the server's I/O threads and never blocks: appends are written
 // inline (write(2) into the page cache), acks=all waits in LogManager::RequestFlush callbacks, long-poll
@@ -108,6 +109,8 @@ class KafkaHandler final : public RequestHandler {
   void HandleOffsetFetch(Call call, kafka::Reader& reader);
   void HandleDescribeGroups(Call call, kafka::Reader& reader);
   void HandleListGroups(Call call, kafka::Reader& reader);
+  // SASL and transaction apis (kafka::RefusedApis): Kafka's error codes (kafka_refused.cc).
+  void HandleRefused(Call call, kafka::Reader& reader);
 
   broker::BrokerImpl* const broker_;
   const KafkaHandlerOptions options_;
