@@ -62,6 +62,14 @@ class KafkaProduceFetchTest : public KafkaServerTest {
     return r;
   }
 
+  // Produces `records` to topic-partition on `c` and returns the partition's answer.
+  static kafka::ProduceResponse::PartitionProduceResponse ProduceTo(testing::KafkaClient& c, int16_t acks,
+                                                                    const std::string& topic, int32_t partition,
+                                                                    const std::string& records) {
+    kafka::ProduceResponse r = c.Call<kafka::ProduceResponse>(7, Produce(acks, {{topic, partition, &records}}));
+    return r.responses.at(0).partition_responses.at(0);
+  }
+
   int64_t EndOffset(const std::string& topic, int32_t partition) {
     return (*broker_->GetLog(topic, partition))->log_end_offset();
   }
@@ -207,8 +215,8 @@ TEST_F(KafkaProduceFetchTest, IdempotentStateAndProducerIdsSurviveABrokerRestart
     return std::string(s.data(), s.size());
   };
   const std::string first = batch(0), second = batch(2);
-  EXPECT_EQ(c->Call<kafka::ProduceResponse>(7, Produce(-1, {{"t", 0, &first}})).responses[0].partition_responses[0].base_offset, 0);
-  EXPECT_EQ(c->Call<kafka::ProduceResponse>(7, Produce(-1, {{"t", 0, &second}})).responses[0].partition_responses[0].base_offset, 2);
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, first).base_offset, 0);
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, second).base_offset, 2);
   c.reset();
   Stop();
   // The clock went back: producer ids must still not repeat the one the log remembers.
@@ -216,13 +224,11 @@ TEST_F(KafkaProduceFetchTest, IdempotentStateAndProducerIdsSurviveABrokerRestart
   Start();
   c = Connect();
   EXPECT_GT(c->Call<kafka::InitProducerIdResponse>(1, init).producer_id, pid);
-  kafka::ProduceResponse::PartitionProduceResponse retry =
-      c->Call<kafka::ProduceResponse>(7, Produce(-1, {{"t", 0, &second}})).responses[0].partition_responses[0];
+  kafka::ProduceResponse::PartitionProduceResponse retry = ProduceTo(*c, -1, "t", 0, second);
   EXPECT_EQ(retry.error_code, 0);
   EXPECT_EQ(retry.base_offset, 2);
   const std::string gap = batch(9);
-  EXPECT_EQ(c->Call<kafka::ProduceResponse>(7, Produce(-1, {{"t", 0, &gap}})).responses[0].partition_responses[0].error_code,
-            E(ErrorCode::kOutOfOrderSequenceNumber));
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, gap).error_code, E(ErrorCode::kOutOfOrderSequenceNumber));
   EXPECT_EQ(EndOffset("t", 0), 4);
 }
 
@@ -231,7 +237,7 @@ TEST_F(KafkaProduceFetchTest, FetchSendsTheSameBytesFromTheSegmentFilesAsTheCopy
   auto c = Connect();
   for (int i = 0; i < 40; ++i) {
     const std::string b = MakeBatch(4, 60, 1000);
-    ASSERT_EQ(c->Call<kafka::ProduceResponse>(7, Produce(1, {{"small", 0, &b}})).responses[0].partition_responses[0].error_code, 0);
+    ASSERT_EQ(ProduceTo(*c, 1, "small", 0, b).error_code, 0);
   }
   ASSERT_GT((*broker_->GetLog("small", 0))->segment_count(), 5);
   auto fetch_all = [&] {
