@@ -10,8 +10,8 @@
 //
 // Thread-safety: the writer methods (Append, Seal, Load*, Recover, Truncate) are called by one thread at a
 // time: the owner of the partition log's append lock, or the thread opening the log. The reader methods
-// (size, max_timestamp, FindBatch, ReadBatches, ForEachBatch) and the sync methods may be called from any
-// thread concurrently with the writer: they read only below the published size().
+// (size, max_timestamp, FindBatch, LocateBatches, ReadAt, AppendAt, ForEachBatch) and the sync methods may be
+// called from any thread concurrently with the writer: they read only below the published size().
 #pragma once
 
 #include <atomic>

@@ -1,8 +1,8 @@
 // Produce (v3-7): appends each partition's record batches with PartitionLog::Append (which checks sizes,
 // framing, CRC-32C and the idempotent producer's sequences, assigns offsets and names the Kafka error of a
-// refusal), and answers per acks: 1 after the appends, -1 (all) once
-// every appended partition is fsynced (LogManager::RequestFlush, group commit), 0 never (a failed acks=0
-// produce closes the connection, as Kafka does, so the producer notices).
+// refusal), and answers per acks: 1 after the appends, -1 (all) once every appended partition is fsynced
+// (LogManager::RequestFlush, group commit), 0 never (a failed acks=0 produce closes the connection, as
+// Kafka does, so the producer notices).
 #include <memory>
 #include <string>
 #include <utility>
