@@ -104,18 +104,41 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
   limit = std::min(limit, size());
   if (position >= limit) return 0;
   if (limit - position <= max_bytes) return limit - position;
-  int64_t n = 0;
   char header[bf::kLogOverhead];  // baseOffset and batchLength
-  while (position + n < limit) {
-    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position + n));
-    const int64_t batch = BatchHeaderView(header).size_in_bytes();
-    if (batch < bf::kHeaderSize || position + n + batch > limit) {
-      return CorruptBatchError(log_.path(), position + n, "has an invalid length");
+  auto batch_size = [&](const char* h, int64_t at) -> absl::StatusOr<int64_t> {
+    const int64_t n = BatchHeaderView(h).size_in_bytes();
+    if (n < bf::kHeaderSize || at + n > limit) return CorruptBatchError(log_.path(), at, "has an invalid length");
+    return n;
+  };
+  EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
+  EDDY_ASSIGN_OR_RETURN(const int64_t first, batch_size(header, position));
+  if (first > max_bytes) return at_least_one ? first : 0;
+  // The cut is the last batch boundary at or before `target`. Walk the batch headers from the offset
+  // index's entry below it (at most index.interval.bytes plus one batch away), not from `position`.
+  const int64_t target = position + max_bytes;
+  int64_t at = std::max(position, offset_index_.FloorPosition(target));
+  constexpr int64_t kSpanRead = 64 * 1024;
+  if (target + bf::kLogOverhead - at <= kSpanRead) {
+    // Small batches: one read of the span and a walk in memory.
+    char span[kSpanRead];
+    const int64_t n = std::min(target + bf::kLogOverhead, limit) - at;
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(span, static_cast<size_t>(n), at));
+    int64_t i = 0;
+    while (i + bf::kLogOverhead <= n) {
+      EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(span + i, at + i));
+      if (at + i + batch > target) break;
+      i += batch;
     }
-    if (n + batch > max_bytes && !(at_least_one && n == 0)) break;
-    n += batch;
+    return at + i - position;
   }
-  return n;
+  // Large batches: one small read per header.
+  while (at < limit) {
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), at));
+    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(header, at));
+    if (at + batch > target) break;
+    at += batch;
+  }
+  return at - position;
 }
 
 absl::Status LogSegment::ReadAt(int64_t position, int64_t n, std::string* out) const {

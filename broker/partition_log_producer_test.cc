@@ -210,5 +210,38 @@ TEST_F(PartitionLogProducerTest, SlicesStopAtMaxBytesOnABatchBoundaryButHoldAtLe
   EXPECT_EQ(r->bytes, static_cast<int64_t>(2 * one.size()));
 }
 
+// The max_bytes cut found through the offset index (small batches: one read of the span; large ones: one
+// read per header) is the one a walk over every batch from the start finds.
+TEST_F(PartitionLogProducerTest, SlicesCutAtTheSameBatchBoundaryAsAFullWalkForSmallAndLargeBatches) {
+  LogConfig config;
+  config.index_interval_bytes = 300;
+  auto log = OpenLog(true, config);
+  std::vector<int64_t> sizes;  // of each batch, in order
+  for (int i = 0; i < 400; ++i) {
+    // Mostly tiny batches, some of ~5 KB, a few of ~80 KB (the cut then reads one header at a time).
+    const int count = i % 7 == 0 ? 40 : 1 + i % 3;
+    std::string b = MakeBatch(count, i % 50 == 0 ? 2000 : i % 7 == 0 ? 120 : 20, kNow);
+    sizes.push_back(static_cast<int64_t>(b.size()));
+    ASSERT_TRUE(Append(*log, b).ok());
+  }
+  const int64_t first_offset_of_batch_10 = [&] {
+    std::string all;
+    EXPECT_TRUE(log->Read(0, 1 << 30, &all).ok());
+    int64_t at = 0;
+    for (int i = 0; i < 10; ++i) at += sizes[static_cast<size_t>(i)];
+    return BatchHeaderView(all.data() + at).base_offset();
+  }();
+  for (int32_t max_bytes : {1, 61, 500, 4096, 5000, 20000, 70000, 150000, 300000, 600000}) {
+    int64_t expected = 0;
+    for (size_t i = 10; i < sizes.size() && (expected == 0 || expected + sizes[i] <= max_bytes); ++i) {
+      expected += sizes[i];
+    }
+    std::vector<FileSlice> slices;
+    absl::StatusOr<ReadResult> r = log->ReadSlices(first_offset_of_batch_10, max_bytes, &slices);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->bytes, expected) << "max_bytes " << max_bytes;
+  }
+}
+
 }  // namespace
 }  // namespace eddy::broker
