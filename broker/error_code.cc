@@ -1,8 +1,13 @@
 #include "broker/error_code.h"
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace eddy::broker {
+namespace {
+constexpr absl::string_view kKafkaErrorPayload = "type.eddy.dev/kafka-error-code";
+}  // namespace
 
 const char* ErrorName(ErrorCode code) {
   switch (code) {
@@ -38,6 +43,18 @@ absl::Status ToStatus(ErrorCode code, absl::string_view context) {
   if (status_code == absl::StatusCode::kOk) return absl::OkStatus();
   return absl::Status(status_code, absl::StrCat(context, context.empty() ? "" : ": ", ErrorName(code), " (",
                                                 static_cast<int>(code), ")"));
+}
+
+absl::Status WithKafkaError(absl::Status status, ErrorCode code) {
+  status.SetPayload(kKafkaErrorPayload, absl::Cord(absl::StrCat(static_cast<int>(code))));
+  return status;
+}
+
+std::optional<ErrorCode> KafkaErrorOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kKafkaErrorPayload);
+  int code = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &code)) return std::nullopt;
+  return static_cast<ErrorCode>(code);
 }
 
 }  // namespace eddy::broker

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -169,5 +170,13 @@ bool IsKnownErrorCode(int16_t code);
 // ToStatus returns OkStatus for kNone, otherwise a status with the canonical code listed above and a message
 // "<context>: <KAFKA_NAME> (<number>)".
 absl::Status ToStatus(ErrorCode code, absl::string_view context);
+
+// WithKafkaError attaches `code` to `status` (which must not be OK) as a payload, keeping its canonical code
+// and message: a layer below the protocol (PartitionLog::Append) says exactly which Kafka error a failure
+// is, where the canonical code alone is ambiguous (MESSAGE_TOO_LARGE and INVALID_RECORD are both
+// kInvalidArgument).
+absl::Status WithKafkaError(absl::Status status, ErrorCode code);
+// KafkaErrorOf returns the code attached by WithKafkaError, or nullopt.
+std::optional<ErrorCode> KafkaErrorOf(const absl::Status& status);
 
 }  // namespace eddy::broker

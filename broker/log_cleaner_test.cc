@@ -49,7 +49,10 @@ class CleanerTest : public ::testing::Test {
   }
   std::vector<std::string> SegmentFiles() const {
     std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("t-0"))) names.push_back(e.path().filename());
+    for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("t-0"))) {
+      // Producer state snapshots are not segment files.
+      if (e.path().extension() != ".snapshot") names.push_back(e.path().filename());
+    }
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -359,7 +362,8 @@ TEST_F(CleanerTest, AProducersLastBatchStaysAsAnEmptyBatch) {
   ASSERT_TRUE(log->Append(absl::MakeSpan(batch), kCleanerNow).ok());  // offsets 0-1, producer 7's last batch
   batch = KeyedBatch({{"c", "1"}, {"d", "1"}}, kCleanerNow, Compression::kNone, /*producer_id=*/8);
   ASSERT_TRUE(log->Append(absl::MakeSpan(batch), kCleanerNow).ok());  // offsets 2-3
-  batch = KeyedBatch({{"c", "2"}, {"d", "2"}}, kCleanerNow, Compression::kNone, /*producer_id=*/8);
+  batch = KeyedBatch({{"c", "2"}, {"d", "2"}}, kCleanerNow, Compression::kNone, /*producer_id=*/8,
+                     /*base_sequence=*/2);
   ASSERT_TRUE(log->Append(absl::MakeSpan(batch), kCleanerNow).ok());  // offsets 4-5, producer 8's last
   for (int i = 0; i < 30; ++i) {
     batch = KeyedBatch({{"a", "2"}, {"b", "2"}, {"c", "3"}, {"d", "3"}, {"pad", std::string(200, 'p')}}, kCleanerNow);

@@ -31,9 +31,10 @@ struct KeyedRecord {
 
 // One batch of `records`, record i with timestamp ts + i.
 inline std::string KeyedBatch(const std::vector<KeyedRecord>& records, int64_t ts,
-                              Compression compression = Compression::kNone, int64_t producer_id = -1) {
+                              Compression compression = Compression::kNone, int64_t producer_id = -1,
+                              int32_t base_sequence = 0) {
   RecordBatchBuilder b(compression);
-  if (producer_id >= 0) b.SetProducer(producer_id, 0, 0);
+  if (producer_id >= 0) b.SetProducer(producer_id, 0, base_sequence);
   for (size_t i = 0; i < records.size(); ++i) {
     b.Append(ts + static_cast<int64_t>(i), records[i].key, records[i].value);
   }

@@ -227,6 +227,12 @@ LogManager::TopicMap LogManager::Topics() const {
   return topics_;
 }
 
+int64_t LogManager::MaxProducerId() const {
+  int64_t max_id = -1;
+  for (const auto& log : AllLogs()) max_id = std::max(max_id, log->max_producer_id());
+  return max_id;
+}
+
 std::vector<std::shared_ptr<PartitionLog>> LogManager::AllLogs() const {
   std::vector<std::shared_ptr<PartitionLog>> logs;
   absl::ReaderMutexLock l(&mu_);

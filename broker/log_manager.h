@@ -123,6 +123,10 @@ class LogManager {
   void RequestFlush(std::shared_ptr<PartitionLog> log, int64_t last_offset,
                     absl::AnyInvocable<void(absl::Status)> done);
 
+  // MaxProducerId: the largest idempotent producer id any partition holds state for (-1 if none), so that
+  // InitProducerId never hands out an id the logs remember from before a restart.
+  int64_t MaxProducerId() const;
+
   // RunRetentionNow applies retention to every partition now (with the injected clock); returns the
   // number of segments deleted. The background thread does this every retention_check_interval_ms.
   absl::StatusOr<int> RunRetentionNow();

@@ -99,52 +99,59 @@ absl::StatusOr<BatchLocation> LogSegment::FindBatch(int64_t offset, int64_t end_
   return loc;
 }
 
-absl::StatusOr<int64_t> LogSegment::ReadBatches(int64_t position, int64_t end_offset, int64_t max_bytes,
-                                                bool at_least_one, std::string* out, bool* reached_end) const {
-  *reached_end = false;
-  const int64_t limit = size();
-  if (position >= limit) {
-    *reached_end = true;
-    return 0;
-  }
-  int64_t want = std::min(std::max<int64_t>(max_bytes, 0), limit - position);
-  if (at_least_one && want < limit - position) {
-    // The first batch may be larger than max_bytes: read its header to know its size.
-    char header[bf::kHeaderSize];
-    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
-    want = std::max(want, std::min(BatchHeaderView(header).size_in_bytes(), limit - position));
-  }
-  const size_t start = out->size();
-  out->resize(start + static_cast<size_t>(want));
-  absl::Status s = log_.PreadFull(out->data() + start, static_cast<size_t>(want), position);
-  if (!s.ok()) {
-    out->resize(start);
-    return s;
-  }
-  // Keep whole batches below end_offset.
-  int64_t keep = 0;
-  bool stopped = false;
-  while (keep + bf::kHeaderSize <= want) {
-    const BatchHeaderView h(out->data() + start + keep);
-    if (h.batch_length() < bf::kHeaderSize - bf::kLogOverhead) {
-      out->resize(start);
-      return CorruptBatchError(log_.path(), position + keep, "has an invalid length");
+absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limit, int64_t max_bytes,
+                                                  bool at_least_one) const {
+  limit = std::min(limit, size());
+  if (position >= limit) return 0;
+  if (limit - position <= max_bytes) return limit - position;
+  char header[bf::kLogOverhead];  // baseOffset and batchLength
+  auto batch_size = [&](const char* h, int64_t at) -> absl::StatusOr<int64_t> {
+    const int64_t n = BatchHeaderView(h).size_in_bytes();
+    if (n < bf::kHeaderSize || at + n > limit) return CorruptBatchError(log_.path(), at, "has an invalid length");
+    return n;
+  };
+  EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
+  EDDY_ASSIGN_OR_RETURN(const int64_t first, batch_size(header, position));
+  if (first > max_bytes) return at_least_one ? first : 0;
+  // The cut is the last batch boundary at or before `target`. Walk the batch headers from the offset
+  // index's entry below it (at most index.interval.bytes plus one batch away), not from `position`.
+  const int64_t target = position + max_bytes;
+  int64_t at = std::max(position, offset_index_.FloorPosition(target));
+  constexpr int64_t kSpanRead = 64 * 1024;
+  if (target + bf::kLogOverhead - at <= kSpanRead) {
+    // Small batches: one read of the span and a walk in memory.
+    char span[kSpanRead];
+    const int64_t n = std::min(target + bf::kLogOverhead, limit) - at;
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(span, static_cast<size_t>(n), at));
+    int64_t i = 0;
+    while (i + bf::kLogOverhead <= n) {
+      EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(span + i, at + i));
+      if (at + i + batch > target) break;
+      i += batch;
     }
-    if (h.base_offset() >= end_offset) {
-      stopped = true;
-      break;
-    }
-    if (keep + h.size_in_bytes() > want) break;
-    keep += h.size_in_bytes();
+    return at + i - position;
   }
-  out->resize(start + static_cast<size_t>(keep));
-  *reached_end = !stopped && position + keep == limit;
-  return keep;
+  // Large batches: one small read per header.
+  while (at < limit) {
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), at));
+    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(header, at));
+    if (at + batch > target) break;
+    at += batch;
+  }
+  return at - position;
 }
 
 absl::Status LogSegment::ReadAt(int64_t position, int64_t n, std::string* out) const {
   out->resize(static_cast<size_t>(n));
   return log_.PreadFull(out->data(), static_cast<size_t>(n), position);
+}
+
+absl::Status LogSegment::AppendAt(int64_t position, int64_t n, std::string* out) const {
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(n));
+  absl::Status s = log_.PreadFull(out->data() + start, static_cast<size_t>(n), position);
+  if (!s.ok()) out->resize(start);
+  return s;
 }
 
 // ---- Durability --------------------------------------------------------------------------------------------

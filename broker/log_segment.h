@@ -10,8 +10,8 @@
 //
 // Thread-safety: the writer methods (Append, Seal, Load*, Recover, Truncate) are called by one thread at a
 // time: the owner of the partition log's append lock, or the thread opening the log. The reader methods
-// (size, max_timestamp, FindBatch, ReadBatches, ForEachBatch) and the sync methods may be called from any
-// thread concurrently with the writer: they read only below the published size().
+// (size, max_timestamp, FindBatch, LocateBatches, ReadAt, AppendAt, ForEachBatch) and the sync methods may be
+// called from any thread concurrently with the writer: they read only below the published size().
 #pragma once
 
 #include <atomic>
@@ -82,12 +82,15 @@ class LogSegment {
   // size(). kDataLoss if the framing on disk is corrupt.
   absl::StatusOr<BatchLocation> FindBatch(int64_t offset, int64_t end_offset) const;
 
-  // ReadBatches appends to *out whole batches starting at `position` (a batch boundary): as many as fit in
-  // max_bytes, but at least the first one if `at_least_one`, none with base offset >= end_offset, none past
-  // size(). Sets *reached_end when it stopped at the end of the segment (rather than at max_bytes or
-  // end_offset). Returns the number of bytes appended.
-  absl::StatusOr<int64_t> ReadBatches(int64_t position, int64_t end_offset, int64_t max_bytes, bool at_least_one,
-                                      std::string* out, bool* reached_end) const;
+  // LocateBatches returns the length of the whole batches starting at `position` (a batch boundary) and
+  // ending at or before `limit` (a batch boundary <= size()): as many as fit in max_bytes, but at least
+  // the first one if `at_least_one`. Reads batch headers only when the range is larger than max_bytes.
+  // kDataLoss on corrupt framing.
+  absl::StatusOr<int64_t> LocateBatches(int64_t position, int64_t limit, int64_t max_bytes, bool at_least_one) const;
+
+  // The descriptor of the .log file, for sendfile(2) of ranges LocateBatches returned. It stays open while
+  // the segment lives (a reader holding the shared_ptr keeps it), even after DeleteFiles.
+  int log_fd() const { return log_.fd(); }
 
   // ForEachBatch calls fn(const BatchHeaderView&, int64_t position) for each batch from `position` (a
   // batch boundary) up to `limit` bytes, until fn returns false. Only the 61-byte header is valid in the
@@ -95,8 +98,10 @@ class LogSegment {
   template <typename Fn>
   absl::Status ForEachBatch(int64_t position, int64_t limit, Fn&& fn) const;
 
-  // Reads `n` bytes at `position` (e.g. one whole batch found by ForEachBatch).
+  // Reads `n` bytes at `position` (e.g. one whole batch found by ForEachBatch) into *out, replacing it.
   absl::Status ReadAt(int64_t position, int64_t n, std::string* out) const;
+  // Appends `n` bytes at `position` to *out (*out is unchanged on error).
+  absl::Status AppendAt(int64_t position, int64_t n, std::string* out) const;
 
   // Offset of the last entry of the time index whose timestamp is below `timestamp` (see TimeIndex),
   // and the offset index's position hint for an offset.

@@ -53,6 +53,14 @@ int64_t OffsetIndex::Lookup(int64_t offset) const {
   });
 }
 
+int64_t OffsetIndex::FloorPosition(int64_t position) const {
+  return file_.WithEntries([position](const std::vector<Entry>& entries) -> int64_t {
+    auto it = std::upper_bound(entries.begin(), entries.end(), position,
+                               [](int64_t p, const Entry& e) { return p < e.position; });
+    return it == entries.begin() ? 0 : std::prev(it)->position;
+  });
+}
+
 void OffsetIndex::TruncateToPosition(int64_t position) {
   const size_t keep = file_.WithEntries([position](const std::vector<Entry>& entries) {
     auto it = std::lower_bound(entries.begin(), entries.end(), position,

@@ -43,6 +43,10 @@ class OffsetIndex {
   // batch holding `offset` starts there or later. Any thread.
   int64_t Lookup(int64_t offset) const;
 
+  // FloorPosition returns the largest indexed batch position <= `position`, 0 if none: a batch boundary
+  // near a byte position (fetch's max_bytes cut). Any thread.
+  int64_t FloorPosition(int64_t position) const;
+
   // TruncateToPosition drops the entries at positions >= `position` (recovery). Writer only.
   void TruncateToPosition(int64_t position);
   void Clear() { file_.Clear(); }

@@ -9,6 +9,7 @@
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
+#include "broker/error_code.h"
 #include "broker/log_cleaner_batch.h"
 #include "eddy/core/crc32c.h"
 #include "eddy/core/record_batch.h"
@@ -26,6 +27,18 @@ int64_t RetentionTimestamp(const LogSegment& seg) {
   struct stat st;
   if (::stat(seg.log_path().c_str(), &st) != 0) return -1;
   return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+// A produce refused for bad input: INVALID_RECORD, or CORRUPT_MESSAGE when the bytes are damaged.
+absl::Status RecordError(absl::Status s) {
+  const ErrorCode code = s.code() == absl::StatusCode::kDataLoss ? ErrorCode::kCorruptMessage : ErrorCode::kInvalidRecord;
+  return WithKafkaError(std::move(s), code);
+}
+
+// A failed write, roll or sync: KAFKA_STORAGE_ERROR unless the status already says more.
+absl::Status StorageError(absl::Status s) {
+  if (s.ok() || KafkaErrorOf(s).has_value()) return s;
+  return WithKafkaError(std::move(s), ErrorCode::kKafkaStorageError);
 }
 
 }  // namespace
@@ -53,9 +66,20 @@ void PartitionLog::Publish(std::shared_ptr<const SegmentList> segments) {
 }
 
 absl::Status PartitionLog::CheckOpen() const {
-  if (deleted_.load()) return absl::NotFoundError(absl::StrCat("partition ", ToString(tp_), " was deleted"));
-  if (closed_) return absl::FailedPreconditionError(absl::StrCat("log of ", ToString(tp_), " is closed"));
-  return write_error_;
+  if (deleted_.load()) {
+    return WithKafkaError(absl::NotFoundError(absl::StrCat("partition ", ToString(tp_), " was deleted")),
+                          ErrorCode::kUnknownTopicOrPartition);
+  }
+  if (closed_) {
+    return WithKafkaError(absl::FailedPreconditionError(absl::StrCat("log of ", ToString(tp_), " is closed")),
+                          ErrorCode::kNotLeaderOrFollower);
+  }
+  return StorageError(write_error_);
+}
+
+int64_t PartitionLog::max_producer_id() const {
+  absl::MutexLock l(&append_mu_);
+  return producers_.max_producer_id();
 }
 
 int64_t PartitionLog::size_bytes() const {
@@ -85,25 +109,29 @@ absl::StatusOr<int64_t> PartitionLog::PrepareBatches(absl::Span<char> batches, i
       // Check the size first: an oversized batch is RECORD_TOO_LARGE even if it is also cut short.
       const int64_t size = BatchHeaderView(p).size_in_bytes();
       if (size > config_.max_message_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat("record batch of ", size, " bytes exceeds max.message.bytes ",
-                                                       config_.max_message_bytes));
+        return WithKafkaError(absl::InvalidArgumentError(absl::StrCat(
+                                  "record batch of ", size, " bytes exceeds max.message.bytes ", config_.max_message_bytes)),
+                              ErrorCode::kMessageTooLarge);
       }
     }
     absl::StatusOr<BatchHeaderView> h = ValidateBatch(rest, verify_crc);
     if (!h.ok()) {
-      return absl::Status(h.status().code(), absl::StrCat("batch at byte ", at, " of the append: ", h.status().message()));
+      return RecordError(
+          absl::Status(h.status().code(), absl::StrCat("batch at byte ", at, " of the append: ", h.status().message())));
     }
-    if (h->is_control()) return absl::InvalidArgumentError("control batches cannot be appended by producers");
+    if (h->is_control()) {
+      return RecordError(absl::InvalidArgumentError("control batches cannot be appended by producers"));
+    }
     if (config_.compact_enabled()) {
       // Kafka's rule for compacted topics: the cleaner could not keep a keyless record.
       thread_local std::string scratch;
-      EDDY_RETURN_IF_ERROR(CheckRecordKeys(rest.substr(0, static_cast<size_t>(h->size_in_bytes())), tp_.topic,
-                                           &scratch));
+      absl::Status keys = CheckRecordKeys(rest.substr(0, static_cast<size_t>(h->size_in_bytes())), tp_.topic, &scratch);
+      if (!keys.ok()) return RecordError(std::move(keys));
     }
     if (h->records_count() < 1 || h->last_offset_delta() != h->records_count() - 1) {
-      return absl::InvalidArgumentError(absl::StrCat("batch at byte ", at, " has recordsCount ", h->records_count(),
-                                                     " and lastOffsetDelta ", h->last_offset_delta(),
-                                                     ": a producer batch needs lastOffsetDelta = recordsCount - 1 >= 0"));
+      return RecordError(absl::InvalidArgumentError(
+          absl::StrCat("batch at byte ", at, " has recordsCount ", h->records_count(), " and lastOffsetDelta ",
+                       h->last_offset_delta(), ": a producer batch needs lastOffsetDelta = recordsCount - 1 >= 0")));
     }
     const int64_t size = h->size_in_bytes();
     SetPartitionLeaderEpoch(p, 0);
@@ -130,6 +158,7 @@ bool PartitionLog::ShouldRoll(int64_t bytes, int64_t offsets, int64_t now_ms) co
 
 absl::Status PartitionLog::Roll() {
   EDDY_RETURN_IF_ERROR(active_->Seal());
+  SnapshotProducerState();
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<LogSegment> seg, LogSegment::Create(dir_, next_offset_, config_));
   dir_dirty_.store(true);
   auto segments = std::make_shared<SegmentList>(*GetView().segments);
@@ -140,16 +169,26 @@ absl::Status PartitionLog::Roll() {
 }
 
 absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int64_t now_ms, bool verify_crc) {
-  if (batches.empty()) return absl::InvalidArgumentError("empty append: no record batches");
+  if (batches.empty()) return RecordError(absl::InvalidArgumentError("empty append: no record batches"));
   if (batches.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    return absl::InvalidArgumentError(absl::StrCat("append of ", batches.size(), " bytes is too large"));
+    return WithKafkaError(absl::InvalidArgumentError(absl::StrCat("append of ", batches.size(), " bytes is too large")),
+                          ErrorCode::kMessageTooLarge);
   }
   // Validation (the CRC pass) runs before taking the lock, so concurrent producers do it in parallel.
   EDDY_ASSIGN_OR_RETURN(const int64_t offsets, PrepareBatches(batches, now_ms, verify_crc));
 
   absl::MutexLock l(&append_mu_);
   EDDY_RETURN_IF_ERROR(CheckOpen());
-  if (ShouldRoll(static_cast<int64_t>(batches.size()), offsets, now_ms)) EDDY_RETURN_IF_ERROR(Roll());
+  EDDY_ASSIGN_OR_RETURN(std::optional<ProducerStateManager::Duplicate> duplicate, producers_.CheckAppend(batches));
+  if (duplicate.has_value()) {
+    AppendResult r;
+    r.first_offset = duplicate->first_offset;
+    r.last_offset = duplicate->last_offset;
+    r.log_start_offset = start_.load(std::memory_order_relaxed);
+    r.duplicate = true;
+    return r;
+  }
+  if (ShouldRoll(static_cast<int64_t>(batches.size()), offsets, now_ms)) EDDY_RETURN_IF_ERROR(StorageError(Roll()));
   const int64_t first = next_offset_;
   int64_t next = first;
   for (size_t at = 0; at < batches.size();) {
@@ -163,7 +202,12 @@ absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int6
   absl::Status s = active_->Append(absl::string_view(batches.data(), batches.size()), now_ms, &damaged);
   if (!s.ok()) {
     if (damaged) write_error_ = s;
-    return s;
+    return StorageError(std::move(s));
+  }
+  for (size_t at = 0; at < batches.size();) {
+    const BatchHeaderView h(batches.data() + at);
+    if (h.producer_id() >= 0) producers_.Update(h);
+    at += static_cast<size_t>(h.size_in_bytes());
   }
   next_offset_ = next;
   Publish(nullptr);
@@ -177,7 +221,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int6
 
 // ---- Read -------------------------------------------------------------------------------------------------
 
-absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, int32_t max_bytes, std::string* out) const {
+absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_bytes,
+                                                    std::vector<FileSlice>* out) const {
   if (deleted_.load()) return absl::NotFoundError(absl::StrCat("partition ", ToString(tp_), " was deleted"));
   const View v = GetView();
   ReadResult r;
@@ -195,16 +240,31 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, int32_t max_bytes,
   int64_t budget = max_bytes;
   for (; i < segs.size() && offset < v.end; ++i) {
     const LogSegment& seg = *segs[i];
+    // The view's size of the active segment is where v.end is: later appends are not read.
+    const int64_t limit = i + 1 == segs.size() ? v.active_size : seg.size();
     offset = std::max(offset, seg.base_offset());
     EDDY_ASSIGN_OR_RETURN(BatchLocation loc, seg.FindBatch(offset, v.end));
-    if (loc.position < 0) continue;
-    bool reached_end = false;
-    EDDY_ASSIGN_OR_RETURN(int64_t n, seg.ReadBatches(loc.position, v.end, budget, /*at_least_one=*/r.bytes == 0,
-                                                     out, &reached_end));
+    if (loc.position < 0 || loc.position >= limit) continue;
+    EDDY_ASSIGN_OR_RETURN(int64_t n, seg.LocateBatches(loc.position, limit, budget, /*at_least_one=*/r.bytes == 0));
+    if (n == 0) break;
+    out->push_back(FileSlice{segs[i], loc.position, n});
     r.bytes += n;
     budget -= n;
-    if (!reached_end || budget <= 0) break;
+    if (loc.position + n < limit || budget <= 0) break;
   }
+  return r;
+}
+
+absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, int32_t max_bytes, std::string* out) const {
+  thread_local std::vector<FileSlice> slices;
+  slices.clear();
+  absl::StatusOr<ReadResult> r = ReadSlices(offset, max_bytes, &slices);
+  absl::Status s = r.status();
+  for (size_t i = 0; s.ok() && i < slices.size(); ++i) {
+    s = slices[i].segment->AppendAt(slices[i].position, slices[i].length, out);
+  }
+  slices.clear();  // releases the segments
+  if (!s.ok()) return s;
   return r;
 }
 
@@ -399,6 +459,7 @@ absl::Status PartitionLog::Close() {
   if (deleted_.load()) return absl::OkStatus();
   EDDY_RETURN_IF_ERROR(write_error_);
   EDDY_RETURN_IF_ERROR(active_->Seal());
+  SnapshotProducerState();
   EDDY_RETURN_IF_ERROR(FlushTo(/*include_active=*/true).status());
   EDDY_RETURN_IF_ERROR(active_->SyncIndexes());
   // Seal may have created the active segment's index files.

@@ -29,6 +29,7 @@
 #include "absl/types/span.h"
 #include "broker/log_config.h"
 #include "broker/log_segment.h"
+#include "broker/producer_state_manager.h"
 #include "eddy/core/record.h"
 
 namespace eddy::broker {
@@ -58,6 +59,9 @@ struct AppendResult {
   // The broker's timestamp stamped on the batches for LogAppendTime topics, -1 for CreateTime.
   int64_t log_append_time = -1;
   int64_t log_start_offset = 0;
+  // The batches repeat an idempotent producer's earlier append (a retry): nothing was appended, and
+  // first_offset/last_offset are the original's.
+  bool duplicate = false;
 };
 
 struct ReadResult {
@@ -66,6 +70,15 @@ struct ReadResult {
   // The log end offset when the read started (a single node's high watermark).
   int64_t high_watermark = 0;
   int64_t log_start_offset = 0;
+};
+
+// A range of whole record batches inside one segment file, for sending with sendfile(2). Holding it keeps
+// the segment (and its open descriptor) alive through rolls, retention and compaction swaps; the bytes in
+// the range never change (only data past every published range is ever written or cut).
+struct FileSlice {
+  std::shared_ptr<const LogSegment> segment;
+  int64_t position = 0;
+  int64_t length = 0;
 };
 
 struct OffsetAndTimestamp {
@@ -96,21 +109,33 @@ class PartitionLog {
   // It rewrites in place each batch's baseOffset (to the log end offset) and partitionLeaderEpoch (0), and
   // for LogAppendTime topics its timestamp type and maxTimestamp (= now_ms, recomputing the CRC). All
   // batches are written with one write(2), then published to readers. Not durable until Flush.
-  // Errors: kInvalidArgument for an empty append, a batch larger than max.message.bytes ("record batch of
-  // N bytes exceeds max.message.bytes M", Kafka's RECORD_TOO_LARGE), a control batch or an empty batch;
-  // kDataLoss for a corrupt batch (bad CRC, framing or magic: Kafka's CORRUPT_MESSAGE); nothing is
-  // appended if any batch is rejected. kInvalidArgument "compacted topic X requires keys" when the topic's
-  // cleanup.policy contains compact and a record has a null key (Kafka's INVALID_RECORD).
-  // kResourceExhausted when the disk is full (the log is unchanged).
-  // kFailedPrecondition after Close, kNotFound after the topic was deleted. verify_crc=false is for batches
-  // built in this process (the embedded producer has just computed the CRC): framing is still checked.
+  // Batches of an idempotent producer (producer id >= 0) pass its sequence checks first
+  // (ProducerStateManager); a retry of an earlier append returns that append's offsets with `duplicate`.
+  // Every error carries the Kafka error code a produce should answer with (KafkaErrorOf), so the protocol
+  // layer does not re-check anything; nothing is appended if any batch is rejected:
+  //   MESSAGE_TOO_LARGE     kInvalidArgument: a batch larger than max.message.bytes
+  //   INVALID_RECORD        kInvalidArgument: empty append, control batch, recordsCount/lastOffsetDelta
+  //                         mismatch, a keyless record in a compacted topic, batches of two producers
+  //   CORRUPT_MESSAGE       kDataLoss: bad CRC, framing or magic
+  //   UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH   kFailedPrecondition
+  //   KAFKA_STORAGE_ERROR   kResourceExhausted when the disk is full, or the write's I/O error (the log is
+  //                         unchanged), or the error that stopped appends earlier
+  //   NOT_LEADER_OR_FOLLOWER  kFailedPrecondition after Close
+  //   UNKNOWN_TOPIC_OR_PARTITION  kNotFound after the topic was deleted
+  // verify_crc=false is for batches built in this process (the embedded producer has just computed the
+  // CRC): framing is still checked.
   absl::StatusOr<AppendResult> Append(absl::Span<char> batches, int64_t now_ms, bool verify_crc = true);
 
-  // Read appends to *out the whole batches starting with the one that holds `offset` (the first batch
-  // whose last offset >= offset): as many as fit in max_bytes, but always at least one. It reads across
-  // segment boundaries and never past the log end offset. offset == log end offset -> 0 bytes. Errors:
-  // kOutOfRange when offset < log start offset or > log end offset (naming both), kDataLoss for corrupt
-  // data on disk, kNotFound after the topic was deleted.
+  // ReadSlices appends to *out the file ranges of the whole batches starting with the one that holds
+  // `offset` (the first batch whose last offset >= offset): as many as fit in max_bytes, but always at
+  // least one; one range per segment it crosses; never past the log end offset at the call. No record
+  // bytes are read (only batch headers, to find the start and the max_bytes cut). offset == log end
+  // offset -> no ranges. Errors: kOutOfRange when offset < log start offset or > log end offset (naming
+  // both), kDataLoss for corrupt framing on disk, kNotFound after the topic was deleted.
+  absl::StatusOr<ReadResult> ReadSlices(int64_t offset, int32_t max_bytes, std::vector<FileSlice>* out) const;
+
+  // Read is ReadSlices, with the bytes of the ranges appended to *out (pread(2)): for readers in this
+  // process and for a network path that cannot send from files.
   absl::StatusOr<ReadResult> Read(int64_t offset, int32_t max_bytes, std::string* out) const;
 
   int64_t log_start_offset() const { return start_.load(std::memory_order_acquire); }
@@ -172,6 +197,9 @@ class PartitionLog {
       absl::Span<const std::shared_ptr<LogSegment>> old_segments,
       absl::FunctionRef<absl::StatusOr<std::shared_ptr<LogSegment>>(bool* committed)> swap_files);
 
+  // The largest producer id that appended to this log (kept across restarts), -1 if none.
+  int64_t max_producer_id() const;
+
   const TopicPartition& topic_partition() const { return tp_; }
   const std::string& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
@@ -190,6 +218,11 @@ class PartitionLog {
 
   // Recovery (partition_log_open.cc).
   absl::Status Load(const RecoveryInfo& recovery);
+  // Loads the producer snapshot and replays the batch headers after it (partition_log_open.cc).
+  absl::Status LoadProducerState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  // Writes a producer snapshot at the log end offset; a failure is logged, not returned (it only makes
+  // the next recovery scan longer).
+  void SnapshotProducerState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
 
   View GetView() const;
   // Publishes a new segment list and/or the active segment's new end to readers.
@@ -210,12 +243,14 @@ class PartitionLog {
   // across their file operations (unlinks, renames), never by appends or reads.
   absl::Mutex cleaner_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
   // Serializes appends, rolls, retention and Close. Never held across an fsync, except by Close.
-  absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(flush_mu_);
+  mutable absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(flush_mu_);
   std::shared_ptr<LogSegment> active_ ABSL_GUARDED_BY(append_mu_);
   int64_t next_offset_ ABSL_GUARDED_BY(append_mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
   // Set when a segment could not be restored after a failed write: the log refuses appends.
   absl::Status write_error_ ABSL_GUARDED_BY(append_mu_);
+  // The idempotent producers' sequences; snapshotted at each roll and at Close.
+  ProducerStateManager producers_ ABSL_GUARDED_BY(append_mu_);
 
   // Serializes fsyncs (group commit).
   absl::Mutex flush_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);

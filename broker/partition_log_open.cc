@@ -79,7 +79,7 @@ absl::Status PartitionLog::Load(const RecoveryInfo& recovery) {
     dir_dirty_.store(true);
     next_offset_ = 0;
     Publish(std::make_shared<SegmentList>(SegmentList{active_}));
-    return absl::OkStatus();
+    return LoadProducerState();
   }
   for (int64_t base : bases) {
     EDDY_ASSIGN_OR_RETURN(std::shared_ptr<LogSegment> seg, LogSegment::Open(dir_, base, config_));
@@ -179,6 +179,7 @@ absl::Status PartitionLog::Load(const RecoveryInfo& recovery) {
   next_offset_ = active_->next_offset();
   for (size_t i = 0; i + 1 < segs.size(); ++i) segs[i]->set_fully_synced(trusted[i]);
   Publish(std::make_shared<SegmentList>(std::move(segs)));
+  EDDY_RETURN_IF_ERROR(LoadProducerState());
 
   if (!recovery.clean_shutdown || recovered) {
     std::fprintf(stderr,
@@ -196,6 +197,36 @@ absl::Status PartitionLog::Load(const RecoveryInfo& recovery) {
   absl::MutexLock sl(&state_mu_);
   recovery_point_ = RecoveryPoint{next_offset_, active_size_, active_max_timestamp_};
   return absl::OkStatus();
+}
+
+absl::Status PartitionLog::LoadProducerState() {
+  // The snapshot covers the batches below `from`; the batch headers after it hold the rest.
+  EDDY_ASSIGN_OR_RETURN(const int64_t from, producers_.LoadSnapshot(dir_, next_offset_));
+  if (from == next_offset_) return absl::OkStatus();
+  const SegmentList& segs = *GetView().segments;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const LogSegment& seg = *segs[i];
+    if (i + 1 < segs.size() && segs[i + 1]->base_offset() <= from) continue;
+    int64_t position = 0;
+    if (from > seg.base_offset()) {
+      EDDY_ASSIGN_OR_RETURN(BatchLocation loc, seg.FindBatch(from, next_offset_));
+      if (loc.position < 0) continue;
+      position = loc.position;
+    }
+    EDDY_RETURN_IF_ERROR(seg.ForEachBatch(position, seg.size(), [&](const BatchHeaderView& h, int64_t) {
+      if (h.producer_id() >= 0 && h.base_offset() >= from) producers_.Update(h);
+      return true;
+    }));
+  }
+  return absl::OkStatus();
+}
+
+void PartitionLog::SnapshotProducerState() {
+  absl::Status s = producers_.WriteSnapshot(dir_, next_offset_);
+  if (!s.ok()) {
+    std::fprintf(stderr, "eddy: %s: cannot write a producer state snapshot (the next recovery scans longer): %s\n",
+                 ToString(tp_).c_str(), std::string(s.message()).c_str());
+  }
 }
 
 }  // namespace eddy::broker

@@ -19,7 +19,7 @@ TEST(FrameTest, HeaderVersionsFollowTheSchemasFlexibleVersions) {
   EXPECT_EQ(ResponseHeaderVersion(api_keys::kProduce, 9), 1);
   EXPECT_EQ(ResponseHeaderVersion(api_keys::kFetch, 11), 0);
   EXPECT_EQ(ResponseHeaderVersion(api_keys::kFetch, 12), 1);
-  EXPECT_EQ(RequestHeaderVersion(17, 0), -1);  // SaslHandshake: no codecs
+  EXPECT_EQ(RequestHeaderVersion(27, 0), -1);  // WriteTxnMarkers: no codecs
   // Every supported version except ApiVersions v3 is non-flexible: header v1 in, v0 out.
   for (const ApiVersionRange& api : SupportedApis()) {
     for (int16_t v = api.min_version; v <= api.max_version; ++v) {
@@ -45,12 +45,12 @@ TEST(FrameTest, HeaderV2SkipsUnknownTaggedFields) {
 }
 
 TEST(FrameTest, UnknownApiStillYieldsTheCorrelationId) {
-  const std::string frame("\x00\x11\x00\x01\x00\x00\x00\x09\x00\x01x", 11);  // SaslHandshake v1
+  const std::string frame("\x00\x1b\x00\x01\x00\x00\x00\x09\x00\x01x", 11);  // WriteTxnMarkers v1
   Reader r(frame);
   RequestHeader header;
   const absl::Status s = DecodeRequestHeader(r, &header);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "unknown api key 17");
+  EXPECT_EQ(s.message(), "unknown api key 27");
   EXPECT_EQ(header.correlation_id, 9);
   EXPECT_EQ(header.client_id, "x");
 }

@@ -28,7 +28,28 @@ constexpr ApiVersionRange kSupported[] = {
     {api_keys::kDescribeConfigs, 0, 2},
 };
 
+// Sorted by api key; the ranges are the schemas' validVersions (supported_apis_test.cc checks them).
+constexpr ApiVersionRange kRefused[] = {
+    {api_keys::kSaslHandshake, 0, 1},
+    {api_keys::kAddPartitionsToTxn, 0, 5},
+    {api_keys::kAddOffsetsToTxn, 0, 4},
+    {api_keys::kEndTxn, 0, 5},
+    {api_keys::kTxnOffsetCommit, 0, 4},
+    {api_keys::kSaslAuthenticate, 0, 2},
+};
+
+bool InRange(absl::Span<const ApiVersionRange> table, int16_t api_key, int16_t version) {
+  for (const ApiVersionRange& r : table) {
+    if (r.api_key == api_key) return version >= r.min_version && version <= r.max_version;
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::Span<const ApiVersionRange> RefusedApis() { return kRefused; }
+
+bool IsRefusedVersion(int16_t api_key, int16_t version) { return InRange(kRefused, api_key, version); }
 
 absl::Span<const ApiVersionRange> SupportedApis() { return kSupported; }
 
@@ -39,9 +60,6 @@ const ApiVersionRange* FindSupportedApi(int16_t api_key) {
   return nullptr;
 }
 
-bool IsSupportedVersion(int16_t api_key, int16_t version) {
-  const ApiVersionRange* r = FindSupportedApi(api_key);
-  return r != nullptr && version >= r->min_version && version <= r->max_version;
-}
+bool IsSupportedVersion(int16_t api_key, int16_t version) { return InRange(kSupported, api_key, version); }
 
 }  // namespace eddy::kafka

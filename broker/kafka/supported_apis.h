@@ -27,4 +27,12 @@ const ApiVersionRange* FindSupportedApi(int16_t api_key);
 // True if the broker serves `api_key` at `version`.
 bool IsSupportedVersion(int16_t api_key, int16_t version);
 
+// The apis the broker refuses with an error code rather than a closed connection (SASL, transactions),
+// over their schemas' whole version ranges, sorted by api key. Never advertised in ApiVersions, so no
+// client picks them by negotiation; a client that sends one anyway learns why from Kafka's error code.
+absl::Span<const ApiVersionRange> RefusedApis();
+
+// True if the broker answers `api_key` at `version` with a refusal (RefusedApis).
+bool IsRefusedVersion(int16_t api_key, int16_t version);
+
 }  // namespace eddy::kafka

@@ -45,6 +45,26 @@ TEST(SupportedApisTest, EveryRangeLiesWithinTheSchemasValidVersions) {
   }
 }
 
+TEST(SupportedApisTest, RefusedApisCoverTheirSchemasAndAreNeverAdvertised) {
+  const std::map<int16_t, std::pair<int16_t, int16_t>> expected = {
+      {17, {0, 1}}, {24, {0, 5}}, {25, {0, 4}}, {26, {0, 5}}, {28, {0, 4}}, {36, {0, 2}},
+  };
+  std::map<int16_t, std::pair<int16_t, int16_t>> actual;
+  for (const ApiVersionRange& r : RefusedApis()) {
+    actual[r.api_key] = {r.min_version, r.max_version};
+    EXPECT_EQ(FindSupportedApi(r.api_key), nullptr) << "api " << r.api_key;
+    bool has_codecs = VisitApi(r.api_key, [&](auto api) {
+      using Req = typename decltype(api)::Request;
+      EXPECT_EQ(r.min_version, Req::kMinVersion) << Req::kName;
+      EXPECT_EQ(r.max_version, Req::kMaxVersion) << Req::kName;
+    });
+    EXPECT_TRUE(has_codecs) << "api " << r.api_key;
+    EXPECT_TRUE(IsRefusedVersion(r.api_key, r.max_version));
+    EXPECT_FALSE(IsRefusedVersion(r.api_key, r.max_version + 1));
+  }
+  EXPECT_EQ(actual, expected);
+}
+
 TEST(SupportedApisTest, OnlyApiVersionsV3IsFlexible) {
   // The clients switch to flexible encodings on their own when a range reaches a flexible version.
   for (const ApiVersionRange& r : SupportedApis()) {

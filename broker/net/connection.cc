@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -27,6 +28,13 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 int32_t ReadInt32BigEndian(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return static_cast<int32_t>((uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3]);
+}
+
+// Whether a connection's first bytes are a TLS handshake record (content type 22, protocol major
+// version 3): a TLS client on this plaintext listener. Its "frame size" would be 0x1603.... (~370 MB).
+bool LooksLikeTlsHandshake(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return u[0] == 0x16 && u[1] == 0x03 && u[2] <= 0x04;
 }
 
 std::string Int32BigEndian(uint32_t v) {
@@ -130,6 +138,13 @@ bool Connection::ParseFrames() {
   while (DispatchAllowed()) {
     const size_t avail = rend_ - rbegin_;
     if (avail < 4) break;
+    if (next_seq_ == 0 && LooksLikeTlsHandshake(rbuf_.get() + rbegin_)) {
+      state_->frames_refused.fetch_add(1, std::memory_order_relaxed);
+      state_->Log(absl::StrCat("closing connection from ", peer_,
+                               ": a TLS client connected to a plaintext listener (Eddy does not support TLS)"));
+      Close();
+      return false;
+    }
     const int32_t size = ReadInt32BigEndian(rbuf_.get() + rbegin_);
     if (size < 0 || size > state_->options.max_request_bytes) {
       RefuseFrame(size);
@@ -230,9 +245,9 @@ void Connection::Flush() {
     ++head_seq_;
     if (slot.disposition == Disposition::kRespond) {
       if (!slot.response.size_prefixed()) {
-        out_.push_back(Int32BigEndian(static_cast<uint32_t>(slot.response.size())));
+        out_.push_back(Response::Part{Int32BigEndian(static_cast<uint32_t>(slot.response.size())), FileRange()});
       }
-      for (std::string& part : slot.response.parts_) out_.push_back(std::move(part));
+      for (Response::Part& part : slot.response.parts_) out_.push_back(std::move(part));
       state_->responses.fetch_add(1, std::memory_order_relaxed);
     } else if (slot.disposition == Disposition::kClose) {
       close_after_flush_ = true;
@@ -253,23 +268,35 @@ void Connection::Flush() {
 
 bool Connection::WriteOut() {
   while (!out_.empty()) {
-    iovec iov[kMaxIovecs];
-    int n = 0;
-    for (auto it = out_.begin(); it != out_.end() && n < kMaxIovecs; ++it, ++n) {
-      const size_t skip = (n == 0) ? out_offset_ : 0;
-      iov[n].iov_base = const_cast<char*>(it->data()) + skip;
-      iov[n].iov_len = it->size() - skip;
-    }
-    msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(n);
-    ssize_t written = sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      Close();  // EPIPE, ECONNRESET: the client is gone
-      return false;
+    ssize_t written;
+    if (out_.front().is_file()) {
+      written = SendFilePart();
+      if (written < 0) return false;
+      if (written == 0) break;
+    } else {
+      iovec iov[kMaxIovecs];
+      int n = 0;
+      bool file_follows = false;
+      for (auto it = out_.begin(); it != out_.end() && n < kMaxIovecs; ++it, ++n) {
+        if (it->is_file()) {
+          file_follows = true;
+          break;
+        }
+        const size_t skip = (n == 0) ? out_offset_ : 0;
+        iov[n].iov_base = const_cast<char*>(it->bytes.data()) + skip;
+        iov[n].iov_len = it->bytes.size() - skip;
+      }
+      msghdr msg;
+      memset(&msg, 0, sizeof(msg));
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<size_t>(n);
+      written = sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT | (file_follows ? MSG_MORE : 0));
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        Close();  // EPIPE, ECONNRESET: the client is gone
+        return false;
+      }
     }
     state_->bytes_sent.fetch_add(written, std::memory_order_relaxed);
     unsent_bytes_ -= written;
@@ -287,6 +314,39 @@ bool Connection::WriteOut() {
     }
   }
   return true;
+}
+
+ssize_t Connection::SendFilePart() {
+  Response::Part& part = out_.front();
+  while (true) {
+    off_t offset = static_cast<off_t>(part.file.offset + static_cast<int64_t>(out_offset_));
+    const size_t want = static_cast<size_t>(part.file.length) - out_offset_;
+    const ssize_t n = sendfile(fd_, part.file.fd, &offset, want);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      // This file cannot be sent from: copy the rest of the range through user space instead.
+      FileRange rest = part.file;
+      rest.offset += static_cast<int64_t>(out_offset_);
+      rest.length -= static_cast<int64_t>(out_offset_);
+      std::string bytes;
+      if (ReadFileRange(rest, &bytes)) {
+        part.bytes = std::move(bytes);
+        part.file = FileRange();
+        out_offset_ = 0;
+        return WriteOut() ? 0 : -1;
+      }
+    }
+    // The socket failed, or the file is shorter than the range or unreadable: the response cannot be
+    // completed, and the client must not receive a truncated one.
+    if (n == 0 || (errno != EPIPE && errno != ECONNRESET)) {
+      state_->Log(absl::StrCat("closing connection from ", peer_, ": cannot send record data from a log segment: ",
+                               n == 0 ? "the file is shorter than the range" : strerror(errno)));
+    }
+    Close();
+    return -1;
+  }
 }
 
 void Connection::UpdateInterest() {

@@ -8,11 +8,18 @@
 // exactly its size, and the rest of it is read straight into that. The size is checked against
 // socket.request.max.bytes before anything is allocated.
 //
-// Writing: a response's parts are moved onto the output queue behind a 4-byte size prefix and written with
-// sendmsg(2) (a writev with MSG_NOSIGNAL), up to 64 iovecs at a time, resuming after partial writes.
+// Writing: a response's parts are moved onto the output queue behind a 4-byte size prefix. Runs of byte
+// parts are written with sendmsg(2) (a writev with MSG_NOSIGNAL), up to 64 iovecs at a time, with MSG_MORE
+// when a file range follows so the kernel coalesces them into full segments; file ranges (fetched record
+// batches) go with sendfile(2) from the segment file to the socket. Where sendfile cannot serve a file
+// (EINVAL, ENOSYS, EOPNOTSUPP) the range is read with pread and written as bytes instead. Partial writes
+// resume where they stopped.
 //
 // Back-pressure: the socket is not read while too many requests are unanswered or too many response bytes
 // are unsent (ServerOptions); frames already buffered wait too.
+//
+// TLS: a connection whose first bytes are a TLS handshake record is closed at once with a log line saying
+// a TLS client connected to this plaintext listener.
 //
 // Closing: at once on a refused frame, a socket error or hang-up; after writing what is owed when the
 // client half-closes, a Responder asks to Close, or the server drains.
@@ -97,6 +104,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnPeerClosed();
   // Writes the output queue until it is empty or the socket is full. False if the connection closed.
   bool WriteOut();
+  // Writes from out_.front(), a file range, with sendfile. Returns bytes written, 0 if the socket is
+  // full, -1 if the connection closed.
+  ssize_t SendFilePart();
   void UpdateInterest();
 
   int fd_;
@@ -121,7 +131,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t next_seq_ = 0;
 
   // Write side: size prefixes and response parts; out_offset_ bytes of out_.front() are already written.
-  std::deque<std::string> out_;
+  std::deque<Response::Part> out_;
   size_t out_offset_ = 0;
   // Bytes of finished responses not yet written (queued in out_ or waiting in a slot).
   int64_t unsent_bytes_ = 0;

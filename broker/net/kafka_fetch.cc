@@ -1,6 +1,8 @@
-// Fetch (v4-11) and ListOffsets (v1-3). A fetch reads whole batches from each partition's log (at least one
-// for the first partition with data, as Kafka does), each partition's bytes into a string of their own that
-// goes to the socket as its own part of the response (no copy into the encoded buffer). With fewer than
+// Fetch (v4-11) and ListOffsets (v1-3). A fetch takes whole batches from each partition's log (at least one
+// for the first partition with data, as Kafka does) as file ranges of its segments (PartitionLog::ReadSlices),
+// which the connection sends with sendfile(2): record data is never read into user space. With
+// zero_copy_fetch off, each partition's bytes are read into a string of their own instead (still never
+// copied into the encoded buffer). With fewer than
 // min_bytes available it parks in the FetchPurgatory until data arrives or max_wait_ms passes.
 // Transactions do not exist here, so read_committed sees everything: last_stable_offset = high watermark.
 #include <memory>
@@ -28,6 +30,7 @@ struct FetchJob {
   // Per partition, in request order: the log, or null with the error to report.
   std::vector<std::shared_ptr<broker::PartitionLog>> logs;
   std::vector<ErrorCode> errors;
+  bool zero_copy = true;
 
   // Whether some partition has data at or past its fetch offset (or an error to report).
   bool MayHaveData() const {
@@ -42,11 +45,30 @@ struct FetchJob {
     return false;
   }
 
+  // Reads one partition's batches into *data: file ranges, or bytes without zero_copy.
+  absl::StatusOr<broker::ReadResult> Read(const broker::PartitionLog& log, int64_t offset, int32_t max_bytes,
+                                          std::vector<broker::FileSlice>* slices, Response* data) const {
+    if (!zero_copy) {
+      std::string bytes;
+      absl::StatusOr<broker::ReadResult> read = log.Read(offset, max_bytes, &bytes);
+      data->Append(std::move(bytes));
+      return read;
+    }
+    slices->clear();
+    absl::StatusOr<broker::ReadResult> read = log.ReadSlices(offset, max_bytes, slices);
+    for (broker::FileSlice& s : *slices) {
+      const int fd = s.segment->log_fd();
+      data->AppendFile(FileRange{std::move(s.segment), fd, s.position, s.length});
+    }
+    return read;
+  }
+
   // Reads every partition and answers if the result holds min_bytes, an error, or `force`. Returns whether
   // it answered.
   bool TryAnswer(bool force) {
     kafka::FetchResponse response;
-    std::vector<std::string> records;
+    std::vector<Response> records;
+    std::vector<broker::FileSlice> slices;
     int64_t total = 0;
     bool any_error = false;
     size_t i = 0;
@@ -62,22 +84,22 @@ struct FetchJob {
         if (error == ErrorCode::kNone) {
           broker::PartitionLog& log = *logs[i];
           const int64_t remaining = int64_t{request.max_bytes} - total;
-          std::string data;
+          Response data;
           absl::StatusOr<broker::ReadResult> read;
           if (remaining <= 0 && total > 0) {
             // The response is full: report the offsets only (Kafka does the same).
             read = broker::ReadResult{0, log.log_end_offset(), log.log_start_offset()};
           } else {
             const int32_t max = static_cast<int32_t>(std::min<int64_t>(p.partition_max_bytes, std::max<int64_t>(remaining, 1)));
-            read = log.Read(p.fetch_offset, max, &data);
+            read = Read(log, p.fetch_offset, max, &slices, &data);
           }
           if (read.ok()) {
             pd.high_watermark = read->high_watermark;
             pd.last_stable_offset = read->high_watermark;
             pd.log_start_offset = read->log_start_offset;
-            if (!data.empty()) {
-              total += static_cast<int64_t>(data.size());
-              pd.records = kafka::RecordsRef::External(static_cast<uint32_t>(data.size()), records.size());
+            if (read->bytes > 0) {
+              total += read->bytes;
+              pd.records = kafka::RecordsRef::External(static_cast<uint32_t>(read->bytes), records.size());
               records.push_back(std::move(data));
             }
           } else {
@@ -106,6 +128,7 @@ void KafkaHandler::HandleFetch(Call call, kafka::Reader& reader) {
   auto job = std::make_unique<FetchJob>();
   if (!DecodeBody(call, reader, &job->request)) return;
   job->header = call.header;
+  job->zero_copy = options_.zero_copy_fetch;
   const kafka::FetchRequest& request = job->request;
   if (request.session_id != 0 || request.session_epoch > 0) {
     // Incremental fetch sessions (KIP-227) are not kept: the client falls back to full fetches.

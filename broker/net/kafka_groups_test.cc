@@ -1,7 +1,8 @@
 // Tests of the consumer-group APIs over real sockets, on the broker's GroupCoordinator: the whole life of a
 // group (join with MEMBER_ID_REQUIRED, sync, heartbeat, commit, fetch, describe, list, leave), a rebalance
-// whose JoinGroup answers complete on another connection's thread, old request versions, and commits from
-// outside group management.
+// whose JoinGroup answers complete on another connection's thread, members removed by their rebalance
+// timeout (max.poll.interval.ms) and their session timeout, old request versions, and commits from outside
+// group management.
 #include <string>
 #include <vector>
 
@@ -153,6 +154,76 @@ TEST_F(KafkaGroupsTest, RebalanceCompletesTheWaitingJoinOfAMemberOnAnotherConnec
   // Only the leader gets the member list.
   EXPECT_EQ((a2.leader == a2.member_id ? a2 : b2).members.size(), 2u);
   EXPECT_TRUE((a2.leader == a2.member_id ? b2 : a2).members.empty());
+}
+
+// max.poll.interval.ms is the JoinGroup's rebalance timeout: a member that keeps its session alive with
+// heartbeats but does not rejoin within it (its application stopped polling) is removed, and the rebalance
+// completes without it.
+TEST_F(KafkaGroupsTest, MemberThatDoesNotRejoinWithinItsRebalanceTimeoutIsRemovedOverTheWire) {
+  auto a = Connect();
+  auto b = Connect();
+  auto join = [](const std::string& id) {
+    kafka::JoinGroupRequest r = Join(id);
+    r.session_timeout_ms = 30000;  // far longer than the test: only the rebalance timeout can remove B
+    r.rebalance_timeout_ms = 1000;  // max.poll.interval.ms
+    return r;
+  };
+  kafka::JoinGroupResponse first = a->Call<kafka::JoinGroupResponse>(5, join(""));
+  kafka::JoinGroupResponse a1 = a->Call<kafka::JoinGroupResponse>(5, join(first.member_id));
+  ASSERT_EQ(a1.error_code, 0);
+  kafka::SyncGroupRequest sync;
+  sync.group_id = "g";
+  sync.generation_id = a1.generation_id;
+  sync.member_id = a1.member_id;
+  sync.assignments = {{a1.member_id, "a"}};
+  ASSERT_EQ(a->Call<kafka::SyncGroupResponse>(3, sync).error_code, 0);
+
+  // B joins: a rebalance starts. A only heartbeats, as a consumer whose application stopped calling
+  // poll() does, and never rejoins.
+  first = b->Call<kafka::JoinGroupResponse>(5, join(""));
+  const int32_t b_join = b->Send(5, join(first.member_id));
+  std::vector<int16_t> a_errors;
+  ASSERT_TRUE(testing::Eventually([&] {
+    const int16_t e = a->Call<kafka::HeartbeatResponse>(3, Heartbeat(a1.member_id, a1.generation_id)).error_code;
+    if (a_errors.empty() || a_errors.back() != e) a_errors.push_back(e);
+    return e == E(ErrorCode::kUnknownMemberId);
+  }));
+  // Heartbeats that arrived before B's join succeeded; then A was told of the rebalance until it was removed.
+  if (a_errors.front() == 0) a_errors.erase(a_errors.begin());
+  EXPECT_EQ(a_errors, (std::vector<int16_t>{E(ErrorCode::kRebalanceInProgress), E(ErrorCode::kUnknownMemberId)}));
+  kafka::JoinGroupResponse b1 = b->Receive<kafka::JoinGroupResponse>(5, b_join);
+  EXPECT_EQ(b1.error_code, 0);
+  EXPECT_EQ(b1.generation_id, a1.generation_id + 1);
+  EXPECT_EQ(b1.leader, b1.member_id);
+  ASSERT_EQ(b1.members.size(), 1u);
+  EXPECT_EQ(b1.members[0].member_id, b1.member_id);
+}
+
+// A member that stops heartbeating is removed after its session timeout.
+TEST_F(KafkaGroupsTest, MemberWhoseSessionExpiresIsRemovedOverTheWire) {
+  Stop();
+  Start({{"group.min.session.timeout.ms", "100"}});
+  auto a = Connect();
+  kafka::JoinGroupRequest join = Join("");
+  join.session_timeout_ms = 300;
+  kafka::JoinGroupResponse first = a->Call<kafka::JoinGroupResponse>(5, join);
+  join.member_id = first.member_id;
+  kafka::JoinGroupResponse joined = a->Call<kafka::JoinGroupResponse>(5, join);
+  ASSERT_EQ(joined.error_code, 0);
+  kafka::SyncGroupRequest sync;
+  sync.group_id = "g";
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  ASSERT_EQ(a->Call<kafka::SyncGroupResponse>(3, sync).error_code, 0);
+  // No heartbeats: the coordinator's timer removes the member and the group becomes empty.
+  kafka::DescribeGroupsRequest describe;
+  describe.groups = {"g"};
+  ASSERT_TRUE(testing::Eventually([&] {
+    kafka::DescribeGroupsResponse d = a->Call<kafka::DescribeGroupsResponse>(4, describe);
+    return d.groups.size() == 1 && d.groups[0].members.empty() && d.groups[0].group_state == "Empty";
+  }));
+  EXPECT_EQ(a->Call<kafka::HeartbeatResponse>(3, Heartbeat(joined.member_id, joined.generation_id)).error_code,
+            E(ErrorCode::kUnknownMemberId));
 }
 
 TEST_F(KafkaGroupsTest, OldVersionsJoinWithoutMemberIdRequiredAndFoldLeaveErrors) {

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,8 +10,8 @@
 #include "broker/kafka/supported_apis.h"
 #include "broker/net/fetch_purgatory.h"
 #include "broker/net/kafka_response.h"
-#include "broker/net/producer_state.h"
 #include "broker/group_coordinator.h"
+#include "broker/log_manager.h"
 
 namespace eddy::net {
 
@@ -19,11 +20,11 @@ namespace api = kafka::api_keys;
 
 KafkaHandler::KafkaHandler(broker::BrokerImpl* broker, KafkaHandlerOptions options)
     : broker_(broker), options_(std::move(options)) {
-  // Producer ids must not repeat across restarts (clients keep theirs): start from the clock, in
-  // microseconds, well past any earlier run's allocations.
-  next_producer_id_.store(NowMs() * 1000);
+  // Producer ids must not repeat across restarts (clients keep theirs, and the logs keep their
+  // sequences): start past every id the logs hold, and past the clock in microseconds, which is beyond
+  // any earlier run's allocations unless the clock went back.
+  next_producer_id_.store(std::max(NowMs() * 1000, broker_->log_manager().MaxProducerId() + 1));
   purgatory_ = std::make_unique<FetchPurgatory>(&broker_->notifier());
-  producers_ = std::make_unique<ProducerStateTable>();
 }
 
 KafkaHandler::~KafkaHandler() { purgatory_->Shutdown(); }
@@ -62,6 +63,10 @@ void KafkaHandler::Handle(const RequestContext& context, RequestFrame frame, Res
   const int16_t version = call.header.request_api_version;
   if (key == api::kApiVersions) {
     HandleApiVersions(std::move(call), reader);
+    return;
+  }
+  if (kafka::IsRefusedVersion(key, version)) {
+    HandleRefused(std::move(call), reader);
     return;
   }
   if (!kafka::IsSupportedVersion(key, version)) {

@@ -10,6 +10,7 @@
 // Malformed input: a request whose header or body cannot be decoded, an unknown api key, or a version
 // outside the advertised range (other than ApiVersions, which answers UNSUPPORTED_VERSION as Kafka does)
 // closes the connection after one log line naming the peer and the reason, as Kafka's broker does.
+// SASL and transaction requests are answered with Kafka's error codes (kafka_refused.cc).
 //
 // Thread model: thread-safe. Handle runs on the server's I/O threads and never blocks: appends are written
 // inline (write(2) into the page cache), acks=all waits in LogManager::RequestFlush callbacks, long-poll
@@ -33,7 +34,6 @@
 namespace eddy::net {
 
 class FetchPurgatory;
-class ProducerStateTable;
 
 struct KafkaHandlerOptions {
   // broker.id / node.id. Eddy is a single node: 0.
@@ -53,6 +53,10 @@ struct KafkaHandlerOptions {
   std::function<void(absl::string_view)> log;
   // Milliseconds since the epoch (producer ids, log append times). Default: the wall clock.
   std::function<int64_t()> now_ms;
+  // Fetch responses send record batches straight from the segment files with sendfile(2) (true, the
+  // default), or read them into memory first (false: the copying path, for comparison and for file
+  // systems without sendfile; the connection also falls back to copying by itself when sendfile fails).
+  bool zero_copy_fetch = true;
 };
 
 class KafkaHandler final : public RequestHandler {
@@ -105,11 +109,12 @@ class KafkaHandler final : public RequestHandler {
   void HandleOffsetFetch(Call call, kafka::Reader& reader);
   void HandleDescribeGroups(Call call, kafka::Reader& reader);
   void HandleListGroups(Call call, kafka::Reader& reader);
+  // SASL and transaction apis (kafka::RefusedApis): Kafka's error codes (kafka_refused.cc).
+  void HandleRefused(Call call, kafka::Reader& reader);
 
   broker::BrokerImpl* const broker_;
   const KafkaHandlerOptions options_;
   std::unique_ptr<FetchPurgatory> purgatory_;
-  std::unique_ptr<ProducerStateTable> producers_;
   std::atomic<int64_t> next_producer_id_;
 };
 

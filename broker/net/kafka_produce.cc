@@ -1,7 +1,8 @@
-// Produce (v3-7): validates each partition's record batches, appends them with PartitionLog::Append (which
-// checks framing and CRC-32C and assigns offsets), and answers per acks: 1 after the appends, -1 (all) once
-// every appended partition is fsynced (LogManager::RequestFlush, group commit), 0 never (a failed acks=0
-// produce closes the connection, as Kafka does, so the producer notices).
+// Produce (v3-7): appends each partition's record batches with PartitionLog::Append (which checks sizes,
+// framing, CRC-32C and the idempotent producer's sequences, assigns offsets and names the Kafka error of a
+// refusal), and answers per acks: 1 after the appends, -1 (all) once every appended partition is fsynced
+// (LogManager::RequestFlush, group commit), 0 never (a failed acks=0 produce closes the connection, as
+// Kafka does, so the producer notices).
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,7 +13,6 @@
 #include "broker/log_manager.h"
 #include "broker/net/kafka_handler.h"
 #include "broker/net/kafka_response.h"
-#include "broker/net/producer_state.h"
 #include "broker/partition_log.h"
 #include "eddy/core/record_batch_format.h"
 
@@ -22,35 +22,14 @@ namespace {
 using broker::ErrorCode;
 namespace bf = ::eddy::batch_format;
 
-// What the handler checks before the log does (the log checks framing, CRC, control batches and counts):
-// per batch the size against max.message.bytes, zstd only from Produce v7, no transactional batches; and it
-// collects the producer fields for the idempotence checks.
-ErrorCode PreValidate(absl::string_view records, int32_t max_message_bytes, int16_t version,
-                      ProducerBatchInfo* producer, std::string* why) {
-  if (records.empty()) {
-    *why = "no record batches";
-    return ErrorCode::kInvalidRecord;
-  }
-  bool first = true;
-  for (size_t at = 0; at < records.size();) {
-    if (records.size() - at < static_cast<size_t>(bf::kHeaderSize)) {
-      *why = absl::StrCat("truncated record batch at byte ", at);
-      return ErrorCode::kCorruptMessage;
-    }
+// What only the protocol layer can check, per batch: zstd only from Produce v7, and no transactional
+// batches. Everything else (sizes, framing, CRC, sequences) is PartitionLog::Append's, which says which
+// Kafka error a refusal is. A batch whose framing is broken stops the walk: Append reports it.
+ErrorCode CheckProtocolRules(absl::string_view records, int16_t version, std::string* why) {
+  for (size_t at = 0; records.size() - at >= static_cast<size_t>(bf::kHeaderSize);) {
     const BatchHeaderView h(records.data() + at);
     const int64_t size = h.size_in_bytes();
-    if (size > max_message_bytes) {
-      *why = absl::StrCat("record batch of ", size, " bytes exceeds max.message.bytes ", max_message_bytes);
-      return ErrorCode::kMessageTooLarge;
-    }
-    if (size < bf::kHeaderSize || static_cast<size_t>(size) > records.size() - at) {
-      *why = absl::StrCat("record batch at byte ", at, " has a bad length");
-      return ErrorCode::kCorruptMessage;
-    }
-    if (h.magic() != bf::kMagicV2) {
-      *why = absl::StrCat("record batch magic ", static_cast<int>(h.magic()), " (only v2 batches are accepted)");
-      return ErrorCode::kInvalidRecord;
-    }
+    if (size < bf::kHeaderSize || static_cast<size_t>(size) > records.size() - at) break;
     if (h.compression() == Compression::kZstd && version < 7) {
       *why = absl::StrCat("zstd-compressed batch in a Produce v", version, " request (zstd needs v7)");
       return ErrorCode::kUnsupportedCompressionType;
@@ -59,16 +38,6 @@ ErrorCode PreValidate(absl::string_view records, int32_t max_message_bytes, int1
       *why = "transactional record batch (Eddy does not support transactions)";
       return ErrorCode::kTransactionalIdAuthorizationFailed;
     }
-    if (first) {
-      producer->producer_id = h.producer_id();
-      producer->producer_epoch = h.producer_epoch();
-      producer->first_sequence = h.base_sequence();
-      first = false;
-    } else if (h.producer_id() != producer->producer_id) {
-      *why = "record batches of different producers in one partition's records";
-      return ErrorCode::kInvalidRecord;
-    }
-    producer->last_sequence = h.base_sequence() + h.last_offset_delta();
     at += static_cast<size_t>(size);
   }
   return ErrorCode::kNone;
@@ -115,7 +84,6 @@ void KafkaHandler::HandleProduce(Call call, kafka::Reader& reader) {
       std::string why;
       ErrorCode error = ErrorCode::kNone;
       std::shared_ptr<broker::PartitionLog> log;
-      ProducerBatchInfo producer;
       if (!acks_valid) {
         error = ErrorCode::kInvalidRequiredAcks;
         why = absl::StrCat("acks=", acks, " (must be -1, 0 or 1)");
@@ -131,44 +99,25 @@ void KafkaHandler::HandleProduce(Call call, kafka::Reader& reader) {
         why = std::string(got.status().message());
       } else {
         log = *std::move(got);
-        error = PreValidate(data.records.bytes(), log->config().max_message_bytes, version, &producer, &why);
+        error = CheckProtocolRules(data.records.bytes(), version, &why);
       }
       if (error == ErrorCode::kNone) {
         // The batches are views into the request frame, which this handler owns: the log stamps offsets
         // into them in place.
         absl::string_view bytes = data.records.bytes();
         absl::Span<char> batches(const_cast<char*>(bytes.data()), bytes.size());
-        std::optional<ProducerStateTable::Guard> guard;
-        ProducerStateTable::Decision decision;
-        if (producer.producer_id >= 0) {
-          guard.emplace(producers_->Lock(topic.name, data.index));
-          decision = guard->Check(producer);
-        }
-        if (decision.error != ErrorCode::kNone) {
-          error = decision.error;
-          why = absl::StrCat("producer ", producer.producer_id, " epoch ", producer.producer_epoch, " sequence ",
-                             producer.first_sequence, ": ", broker::ErrorName(error));
-        } else if (decision.duplicate) {
-          // A retry of a batch already appended: answer as the original was (once it is durable, for acks=all).
-          pr.base_offset = decision.first_offset;
-          pr.log_start_offset = log->log_start_offset();
-          if (acks == -1) {
-            to_flush.push_back(ToFlush{log, decision.last_offset, response.responses.size(), tr.partition_responses.size()});
-          }
+        absl::StatusOr<broker::AppendResult> result = log->Append(batches, now, /*verify_crc=*/true);
+        if (!result.ok()) {
+          error = TopicErrorCode(result.status());
+          why = std::string(result.status().message());
         } else {
-          absl::StatusOr<broker::AppendResult> result = log->Append(batches, now, /*verify_crc=*/true);
-          if (!result.ok()) {
-            error = TopicErrorCode(result.status());
-            why = std::string(result.status().message());
-          } else {
-            if (guard.has_value()) guard->Record(producer, result->first_offset, result->last_offset);
-            appended = true;
-            pr.base_offset = result->first_offset;
-            pr.log_append_time_ms = result->log_append_time;
-            pr.log_start_offset = result->log_start_offset;
-            if (acks == -1) {
-              to_flush.push_back(ToFlush{log, result->last_offset, response.responses.size(), tr.partition_responses.size()});
-            }
+          // A retry (result->duplicate) is answered as the original was, once that is durable for acks=all.
+          appended |= !result->duplicate;
+          pr.base_offset = result->first_offset;
+          pr.log_append_time_ms = result->log_append_time;
+          pr.log_start_offset = result->log_start_offset;
+          if (acks == -1) {
+            to_flush.push_back(ToFlush{log, result->last_offset, response.responses.size(), tr.partition_responses.size()});
           }
         }
       }

@@ -62,6 +62,14 @@ class KafkaProduceFetchTest : public KafkaServerTest {
     return r;
   }
 
+  // Produces `records` to topic-partition on `c` and returns the partition's answer.
+  static kafka::ProduceResponse::PartitionProduceResponse ProduceTo(testing::KafkaClient& c, int16_t acks,
+                                                                    const std::string& topic, int32_t partition,
+                                                                    const std::string& records) {
+    kafka::ProduceResponse r = c.Call<kafka::ProduceResponse>(7, Produce(acks, {{topic, partition, &records}}));
+    return r.responses.at(0).partition_responses.at(0);
+  }
+
   int64_t EndOffset(const std::string& topic, int32_t partition) {
     return (*broker_->GetLog(topic, partition))->log_end_offset();
   }
@@ -192,6 +200,61 @@ TEST_F(KafkaProduceFetchTest, IdempotentProducerRetriesAreNotAppendedTwiceAndGap
   EXPECT_EQ(produce(batch(-1, 0, 1)).error_code, 0);
   EXPECT_EQ(produce(batch(-1, 0, 1)).error_code, 0);
   EXPECT_EQ(EndOffset("t", 0), 8);
+}
+
+TEST_F(KafkaProduceFetchTest, IdempotentStateAndProducerIdsSurviveABrokerRestart) {
+  auto c = Connect();
+  kafka::InitProducerIdRequest init;
+  init.transactional_id = std::nullopt;
+  const int64_t pid = c->Call<kafka::InitProducerIdResponse>(1, init).producer_id;
+  auto batch = [&](int32_t sequence) {
+    RecordBatchBuilder b;
+    b.SetProducer(pid, 0, sequence);
+    for (int i = 0; i < 2; ++i) b.Append(1000 + i, "k", "v");
+    absl::Span<char> s = *b.Finish();
+    return std::string(s.data(), s.size());
+  };
+  const std::string first = batch(0), second = batch(2);
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, first).base_offset, 0);
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, second).base_offset, 2);
+  c.reset();
+  Stop();
+  // The clock went back: producer ids must still not repeat the one the log remembers.
+  now_ms_ = [] { return int64_t{1}; };
+  Start();
+  c = Connect();
+  EXPECT_GT(c->Call<kafka::InitProducerIdResponse>(1, init).producer_id, pid);
+  kafka::ProduceResponse::PartitionProduceResponse retry = ProduceTo(*c, -1, "t", 0, second);
+  EXPECT_EQ(retry.error_code, 0);
+  EXPECT_EQ(retry.base_offset, 2);
+  const std::string gap = batch(9);
+  EXPECT_EQ(ProduceTo(*c, -1, "t", 0, gap).error_code, E(ErrorCode::kOutOfOrderSequenceNumber));
+  EXPECT_EQ(EndOffset("t", 0), 4);
+}
+
+TEST_F(KafkaProduceFetchTest, FetchSendsTheSameBytesFromTheSegmentFilesAsTheCopyingPath) {
+  ASSERT_TRUE(broker_->CreateTopic({"small", 1, {{"segment.bytes", "1024"}}}).ok());
+  auto c = Connect();
+  for (int i = 0; i < 40; ++i) {
+    const std::string b = MakeBatch(4, 60, 1000);
+    ASSERT_EQ(ProduceTo(*c, 1, "small", 0, b).error_code, 0);
+  }
+  ASSERT_GT((*broker_->GetLog("small", 0))->segment_count(), 5);
+  auto fetch_all = [&] {
+    std::string body;
+    const int32_t id = c->Send(11, Fetch("small", 0, 0));
+    kafka::FetchResponse r = c->Receive<kafka::FetchResponse>(11, id, &body);
+    return std::string(r.responses[0].partitions[0].records.bytes());
+  };
+  const std::string zero_copy = fetch_all();
+  c.reset();
+  Stop();
+  zero_copy_fetch_ = false;
+  Start();
+  c = Connect();
+  const std::string copied = fetch_all();
+  EXPECT_EQ(zero_copy.size(), 40u * MakeBatch(4, 60, 1000).size());
+  EXPECT_EQ(zero_copy, copied);
 }
 
 TEST_F(KafkaProduceFetchTest, LongPollFetchIsWokenByAProduceOnAnotherConnection) {

@@ -32,10 +32,11 @@ Response EncodeResponse(const kafka::RequestHeader& header, const Body& body) {
 }
 
 // EncodeResponseWithRecords: as EncodeResponse, for a body whose records fields are
-// RecordsRef::External(records[i].size(), i): each records[i] is moved in as a part of its own at its place.
+// RecordsRef::External(records[i].size(), i): the parts of each records[i] (bytes or file ranges) are
+// moved in at its place, never copied into the encoded buffer.
 template <typename Body>
 Response EncodeResponseWithRecords(const kafka::RequestHeader& header, const Body& body,
-                                   std::vector<std::string>* records) {
+                                   std::vector<Response>* records) {
   std::string out;
   kafka::Writer writer(&out);
   kafka::EncodeResponseFrame(header.correlation_id, header.request_api_version, body, writer);
@@ -54,7 +55,7 @@ Response EncodeResponseWithRecords(const kafka::RequestHeader& header, const Bod
   out.resize(splices[0].offset);
   Response response = Response::WithSizePrefix(std::move(out));
   for (size_t i = 0; i < splices.size(); ++i) {
-    response.Append(std::move((*records)[splices[i].token]));
+    response.AppendParts(std::move((*records)[splices[i].token]));
     response.Append(std::move(tails[i]));
   }
   return response;
@@ -70,8 +71,10 @@ inline std::string ClientHost(absl::string_view peer) {
   return absl::StrCat("/", host);
 }
 
-// Kafka's error for a failed topic lookup or partition operation.
+// Kafka's error for a failed topic lookup or partition operation: the code the status carries
+// (broker::WithKafkaError, as PartitionLog::Append attaches), else one derived from its canonical code.
 inline broker::ErrorCode TopicErrorCode(const absl::Status& s) {
+  if (std::optional<broker::ErrorCode> code = broker::KafkaErrorOf(s); code.has_value()) return *code;
   switch (s.code()) {
     case absl::StatusCode::kOk:
       return broker::ErrorCode::kNone;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -90,6 +91,8 @@ class KafkaServerTest : public ::testing::Test {
     options.advertised_port = kAdvertisedPort;
     options.auto_create_topics = auto_create_topics;
     options.broker_configs = {{"auto.create.topics.enable", auto_create_topics ? "true" : "false"}};
+    options.now_ms = now_ms_;
+    options.zero_copy_fetch = zero_copy_fetch_;
     options.log = [this](absl::string_view line) {
       absl::MutexLock lock(&log_mu_);
       log_.emplace_back(line);
@@ -122,6 +125,10 @@ class KafkaServerTest : public ::testing::Test {
     absl::MutexLock lock(&log_mu_);
     return log_;
   }
+
+  // Handler options for the next Start: its clock (unset: the wall clock) and fetch path.
+  std::function<int64_t()> now_ms_;
+  bool zero_copy_fetch_ = true;
 
   broker::testing_util::TempDir dir_;
   std::unique_ptr<broker::BrokerImpl> broker_;

@@ -1,6 +1,8 @@
 #include "broker/net/request_handler.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -15,10 +17,33 @@ RequestFrame RequestFrame::Copy(absl::string_view bytes) {
   return frame;
 }
 
+bool ReadFileRange(const FileRange& range, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(range.length));
+  int64_t done = 0;
+  while (done < range.length) {
+    const ssize_t n = pread(range.fd, out->data() + start + done, static_cast<size_t>(range.length - done),
+                            static_cast<off_t>(range.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      out->resize(start);
+      return false;
+    }
+    done += n;
+  }
+  return true;
+}
+
 std::string Response::Flatten() const {
   std::string out;
   out.reserve(size_);
-  for (const std::string& p : parts_) out.append(p);
+  for (const Part& p : parts_) {
+    if (!p.is_file()) {
+      out.append(p.bytes);
+    } else if (!ReadFileRange(p.file, &out)) {
+      out.append(static_cast<size_t>(p.file.length), '\0');  // unreadable: keep the framing
+    }
+  }
   return out;
 }
 

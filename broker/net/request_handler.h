@@ -6,14 +6,14 @@
 // and writes their responses strictly in that order, whatever order the handler completes them in; a
 // request answered with SendNothing (Kafka's acks=0 produce) keeps its place without writing anything.
 //
-// Zero copy: a Response is a list of owned byte strings. The Fetch path reads record batches from the log
-// into a string of their own and appends it as a part: the bytes are never copied again before they reach
-// the socket. The later optimisation is sendfile(2) straight from the segment files (a part naming a file
-// range, kept open by the log snapshot); the Response type is where it would go.
+// Zero copy: a Response is a list of parts, each either owned bytes or a range of an open file. The Fetch
+// path answers with the encoded headers as bytes and the record batches as file ranges of the log's
+// segments, which the connection sends with sendfile(2): record data never passes through user space.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -53,11 +53,29 @@ class RequestFrame {
   int32_t size_ = 0;
 };
 
+// FileRange: `length` bytes at `offset` of the open file `fd`, sent with sendfile(2). `owner` keeps the
+// descriptor open (and the bytes unchanged) until they are written; the range must lie inside the file.
+struct FileRange {
+  std::shared_ptr<const void> owner;
+  int fd = -1;
+  int64_t offset = 0;
+  int64_t length = 0;
+};
+
 // Response: the bytes of one response after the 4-byte size prefix (which the server adds): the response
-// header (correlation id, ...) and body, as one or more parts written in order with writev. Parts are moved
-// in, never copied. Move-only in spirit (copying works but copies the bytes).
+// header (correlation id, ...) and body, as one or more parts written in order (writev for bytes,
+// sendfile for file ranges). Parts are moved in, never copied. Move-only in spirit (copying works but
+// copies the bytes).
 class Response {
  public:
+  // One part: owned bytes, or (file.fd >= 0) a file range.
+  struct Part {
+    std::string bytes;
+    FileRange file;
+    bool is_file() const { return file.fd >= 0; }
+    size_t size() const { return is_file() ? static_cast<size_t>(file.length) : bytes.size(); }
+  };
+
   Response() = default;
   explicit Response(std::string bytes) { Append(std::move(bytes)); }
   // A response whose first part already starts with the 4-byte size prefix, covering every part that
@@ -72,21 +90,39 @@ class Response {
   void Append(std::string part) {
     if (part.empty()) return;
     size_ += part.size();
-    parts_.push_back(std::move(part));
+    parts_.push_back(Part{std::move(part), FileRange()});
+  }
+  // AppendFile adds a file range (sent with sendfile). Empty ranges are dropped.
+  void AppendFile(FileRange range) {
+    if (range.length <= 0) return;
+    size_ += static_cast<size_t>(range.length);
+    parts_.push_back(Part{std::string(), std::move(range)});
+  }
+  // AppendParts moves every part of `other` (its size prefix flag is ignored) after the previous parts.
+  void AppendParts(Response other) {
+    for (Part& p : other.parts_) {
+      size_ += p.size();
+      parts_.push_back(std::move(p));
+    }
   }
   // Total bytes of all parts: the value of the size prefix, or, when size_prefixed(), that value + 4.
   size_t size() const { return size_; }
   bool size_prefixed() const { return size_prefixed_; }
-  const std::vector<std::string>& parts() const { return parts_; }
-  // Flatten: the parts concatenated (tests, logging).
+  const std::vector<Part>& parts() const { return parts_; }
+  // Flatten: the parts concatenated, file ranges read with pread (tests, logging; an unreadable range
+  // becomes zeros).
   std::string Flatten() const;
 
  private:
   friend class internal::Connection;
-  std::vector<std::string> parts_;
+  std::vector<Part> parts_;
   size_t size_ = 0;
   bool size_prefixed_ = false;
 };
+
+// ReadFileRange appends the bytes of `range` to *out with pread(2); false (and *out unchanged) on an I/O
+// error or if the file is shorter than the range. The copying fallback for sendfile.
+bool ReadFileRange(const FileRange& range, std::string* out);
 
 // Responder: the obligation to answer one request. Exactly one of Send, SendNothing or Close is called,
 // once, from any thread, at any time (inline in Handle, or later from a flusher, timer or coordinator

@@ -3,6 +3,9 @@
 // connections, large responses and back-pressure.
 #include "broker/net/server.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 #include <random>
@@ -163,6 +166,60 @@ TEST_F(ServerTest, LargeMultiPartResponsesArriveIntactAndInOrder) {
     ASSERT_EQ(ReadId(c, &payload), i);
     EXPECT_EQ(payload, Pattern(static_cast<size_t>(sizes[i]), i)) << i;
   }
+}
+
+// A file that deletes itself and closes its descriptor when the last FileRange owner lets go.
+struct TempFile {
+  explicit TempFile(const std::string& contents) {
+    char path[] = "/tmp/eddy-sendfile-XXXXXX";
+    fd = mkstemp(path);
+    unlink(path);
+    EXPECT_EQ(write(fd, contents.data(), contents.size()), static_cast<ssize_t>(contents.size()));
+  }
+  ~TempFile() { close(fd); }
+  int fd;
+};
+
+std::string FileRequestPayload(int64_t offset, int64_t length) {
+  return BigEndian32(static_cast<int32_t>(offset >> 32)) + BigEndian32(static_cast<int32_t>(offset)) +
+         BigEndian32(static_cast<int32_t>(length >> 32)) + BigEndian32(static_cast<int32_t>(length));
+}
+
+TEST_F(ServerTest, FileRangesAreSentWithSendfileBetweenByteParts) {
+  StartServer();
+  const std::string contents = Pattern(12 << 20, 3);
+  auto file = std::make_shared<TempFile>(contents);
+  handler_.SetFile(file, file->fd);
+  file.reset();  // the handler's reference (and each response's) keeps it open
+  TestClient c = Connect();
+  // Far larger than the socket buffer (many partial sendfile calls), small, and pipelined with others.
+  const std::pair<int64_t, int64_t> ranges[] = {{0, 12 << 20}, {5, 1}, {1 << 20, 3 << 20}};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.WriteFrame(Request(i, kFile, FileRequestPayload(ranges[i].first, ranges[i].second))));
+    ASSERT_TRUE(c.WriteFrame(Request(10 + i, kInline, "between")));
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string payload;
+    ASSERT_EQ(ReadId(c, &payload), i);
+    const absl::string_view range = absl::string_view(contents).substr(ranges[i].first, ranges[i].second);
+    EXPECT_TRUE(payload == absl::StrCat("<", range, ">")) << i;
+    ASSERT_EQ(ReadId(c, &payload), 10 + i);
+    EXPECT_EQ(payload, "between");
+  }
+}
+
+TEST_F(ServerTest, FileRangePastTheEndOfTheFileClosesTheConnectionWithALogLine) {
+  StartServer();
+  auto file = std::make_shared<TempFile>("short");
+  handler_.SetFile(file, file->fd);
+  TestClient c = Connect();
+  ASSERT_TRUE(c.WriteFrame(Request(1, kFile, FileRequestPayload(0, 100))));
+  // The client gets the bytes that exist at most, never a complete-looking response.
+  std::string payload;
+  EXPECT_NE(ReadId(c, &payload), 1);
+  std::vector<std::string> lines = log_.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(lines[0], "cannot send record data from a log segment")) << lines[0];
 }
 
 TEST_F(ServerTest, ResponseWithItsOwnSizePrefixIsWrittenAsIs) {

@@ -25,6 +25,7 @@ constexpr char kClose = 'c';      // Responder::Close
 constexpr char kDrop = 'd';       // destroy the Responder unanswered
 constexpr char kBig = 'b';        // respond with int32 N bytes of pattern, in several parts
 constexpr char kPrefixed = 'p';   // respond with the payload in a response that carries its own size prefix
+constexpr char kFile = 'f';       // respond with "<", int64 offset and int64 length of the handler's file, ">"
 
 inline std::string Request(int32_t id, char mode, absl::string_view payload = "") {
   return absl::StrCat(BigEndian32(id), std::string(1, mode), payload);
@@ -83,6 +84,23 @@ class TestHandler : public RequestHandler {
         responder.Send(std::move(r));
         return;
       }
+      case kFile: {
+        Response r(BigEndian32(id) + "<");
+        FileRange range;
+        {
+          absl::MutexLock lock(&mu_);
+          range.owner = file_owner_;
+          range.fd = file_fd_;
+        }
+        range.offset = static_cast<int64_t>(ParseBigEndian32(payload)) << 32 |
+                       static_cast<uint32_t>(ParseBigEndian32(payload.substr(4)));
+        range.length = static_cast<int64_t>(ParseBigEndian32(payload.substr(8))) << 32 |
+                       static_cast<uint32_t>(ParseBigEndian32(payload.substr(12)));
+        r.AppendFile(std::move(range));
+        r.Append(">");
+        responder.Send(std::move(r));
+        return;
+      }
       case kPrefixed: {
         Response r = Response::WithSizePrefix(BigEndian32(static_cast<int32_t>(4 + payload.size())) +
                                               BigEndian32(id));
@@ -93,6 +111,13 @@ class TestHandler : public RequestHandler {
       default:
         responder.Close();
     }
+  }
+
+  // The file kFile responses send from; `owner` keeps `fd` open.
+  void SetFile(std::shared_ptr<const void> owner, int fd) {
+    absl::MutexLock lock(&mu_);
+    file_owner_ = std::move(owner);
+    file_fd_ = fd;
   }
 
   void OnShutdown() override {
@@ -141,6 +166,8 @@ class TestHandler : public RequestHandler {
   absl::Mutex mu_;
   std::vector<std::pair<int32_t, Responder>> held_ ABSL_GUARDED_BY(mu_);
   std::map<int32_t, std::string> held_payloads_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const void> file_owner_ ABSL_GUARDED_BY(mu_);
+  int file_fd_ ABSL_GUARDED_BY(mu_) = -1;
   size_t want_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutdown_called_ ABSL_GUARDED_BY(mu_) = false;
   int64_t handled_ ABSL_GUARDED_BY(mu_) = 0;
