@@ -89,6 +89,32 @@ sys.exit(1 if errors else 0)
 EOF
 }
 
+# Checks that every batch stored for a topic carries the codec in its attributes: records arriving intact do
+# not prove the client compressed them (librdkafka silently falls back to none when it believes the broker
+# cannot take a codec).
+check_codec() {
+  python3 - "$DATA" "$1" "$2" <<'EOF' || fail "topic $1: batches not stored with codec $2 (see above)"
+import glob, os, struct, sys
+data, topic, codec = sys.argv[1], sys.argv[2], sys.argv[3]
+want = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}[codec]
+batches, wrong = 0, 0
+for path in glob.glob(os.path.join(data, topic + "-*", "*.log")):
+    blob = open(path, "rb").read()
+    pos = 0
+    while pos + 23 <= len(blob):
+        (length,) = struct.unpack_from(">i", blob, pos + 8)
+        if length <= 0 or pos + 12 + length > len(blob):
+            break
+        (attributes,) = struct.unpack_from(">h", blob, pos + 21)
+        batches += 1
+        wrong += (attributes & 7) != want
+        pos += 12 + length
+if batches == 0 or wrong:
+    print(f"{topic}: {batches} batches, {wrong} without codec {codec}")
+    sys.exit(1)
+EOF
+}
+
 step "start the broker"
 start_broker --config num.partitions=$PARTITIONS
 
@@ -105,6 +131,7 @@ for codec in none gzip snappy lz4 zstd; do
   timeout 120 kcat -b "$BOOTSTRAP" -C -t "$topic" -o beginning -e -q -f '%p\t%o\t%k\t%s\n' \
     >"$TMP/consumed-$codec.txt" || fail "kcat -C exited with $?"
   check_consumed "$TMP/consumed-$codec.txt"
+  check_codec "$topic" "$codec"
 done
 
 step "consumer group: kcat -G reads everything, then resumes after its committed offsets"

@@ -62,4 +62,8 @@ const ApiVersionRange* FindSupportedApi(int16_t api_key) {
 
 bool IsSupportedVersion(int16_t api_key, int16_t version) { return InRange(kSupported, api_key, version); }
 
+int16_t AdvertisedMinVersion(const ApiVersionRange& range) {
+  return range.api_key == api_keys::kProduce ? 0 : range.min_version;
+}
+
 }  // namespace eddy::kafka

@@ -27,6 +27,13 @@ const ApiVersionRange* FindSupportedApi(int16_t api_key);
 // True if the broker serves `api_key` at `version`.
 bool IsSupportedVersion(int16_t api_key, int16_t version);
 
+// The minimum version ApiVersions advertises for `range`: its min_version, except Produce, advertised from
+// v0 but served from v3 (requests v0-2 close the connection, as any unsupported version). librdkafka up to
+// 2.11 (so kcat and confluent-kafka) sends gzip, snappy and lz4 batches uncompressed unless the broker's
+// Produce range reaches down to v0: its compression check asks whether Produce [0, 0] overlaps it. Kafka
+// 4.0 does the same for the same reason (KAFKA-18659).
+int16_t AdvertisedMinVersion(const ApiVersionRange& range);
+
 // The apis the broker refuses with an error code rather than a closed connection (SASL, transactions),
 // over their schemas' whole version ranges, sorted by api key. Never advertised in ApiVersions, so no
 // client picks them by negotiation; a client that sends one anyway learns why from Kafka's error code.

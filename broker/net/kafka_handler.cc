@@ -105,7 +105,7 @@ void KafkaHandler::HandleApiVersions(Call call, kafka::Reader& reader) {
   for (const kafka::ApiVersionRange& r : kafka::SupportedApis()) {
     kafka::ApiVersionsResponse::ApiVersion v;
     v.api_key = r.api_key;
-    v.min_version = r.min_version;
+    v.min_version = kafka::AdvertisedMinVersion(r);
     v.max_version = r.max_version;
     response.api_keys.push_back(v);
   }
