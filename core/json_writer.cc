@@ -74,7 +74,7 @@ inline uint32_t EscapeMask16(const char* p) {
 // FirstToEscape returns the index of the first byte of s[0, n) that JSON escaping changes, or n. Reads only
 // s[0, n): the last partial block is read as a full block ending at s + n, overlapping bytes already found
 // clean.
-size_t FirstToEscape(const char* s, size_t n) {
+inline size_t FirstToEscape(const char* s, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
   if (n >= 16) {
