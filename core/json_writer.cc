@@ -1,8 +1,9 @@
 // eddy::json::Writer and the JSON error helper.
 //
 // Strings are escaped by finding the next byte to escape 16 bytes at a time (SSE2, part of every x86-64) or
-// 8 at a time (a 64-bit word, elsewhere), copying the clean run before it with one memcpy into space
-// reserved once per string. Most strings hold nothing to escape: they cost one scan, one resize and one copy.
+// 8 at a time (a 64-bit word, elsewhere) and copying the clean run before it with one memcpy. Most strings
+// hold nothing to escape: they cost one scan and one append. A string with something to escape gets room
+// for its worst case once, written through a pointer and trimmed at the end.
 #include <array>
 #include <bit>
 #include <charconv>
@@ -180,7 +181,8 @@ char Writer::DeepSeparator() {
 }
 
 void Writer::Open(char c) {
-  AppendPlain(Separator(), &c, 1);
+  if (const char sep = Separator(); sep != 0) out_->push_back(sep);
+  out_->push_back(c);
   ++depth_;
   if (depth_ <= 64) {
     has_items_ &= ~(uint64_t{1} << (depth_ - 1));

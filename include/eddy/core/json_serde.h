@@ -90,8 +90,8 @@ class Writer {
   char DeepSeparator();
   void Open(char c);
   void Close(char c);
-  // AppendQuoted appends `before` (unless 0), s[0, n) escaped between quotes, then `after` (unless 0), with
-  // one resize of *out_ for the whole (a second, trimming one when s holds something to escape).
+  // AppendQuoted appends `before` (unless 0), s[0, n) escaped between quotes, then `after` (unless 0). A
+  // string with nothing to escape is appended as it is; otherwise *out_ grows once, to the worst case.
   void AppendQuoted(char before, const char* s, size_t n, char after);
   // AppendPlain appends `before` (unless 0), then s[0, n) as it is.
   void AppendPlain(char before, const char* s, size_t n);
