@@ -84,10 +84,17 @@ class Writer {
   std::string* out() const { return out_; }
 
  private:
-  void BeforeValue();
+  // Separator returns the ',' the next value needs, or 0 (first item, after a key, top level), and records
+  // that its container now holds an item. DeepSeparator does the same beyond 64 levels.
+  char Separator();
+  char DeepSeparator();
   void Open(char c);
   void Close(char c);
-  void AppendEscaped(const char* s, size_t n);
+  // AppendQuoted appends `before` (unless 0), s[0, n) escaped between quotes, then `after` (unless 0). A
+  // string with nothing to escape is appended as it is; otherwise *out_ grows once, to the worst case.
+  void AppendQuoted(char before, const char* s, size_t n, char after);
+  // AppendPlain appends `before` (unless 0), then s[0, n) as it is.
+  void AppendPlain(char before, const char* s, size_t n);
 
   std::string* out_;
   uint64_t has_items_ = 0;       // bit d: the container at depth d + 1 already holds an item (d < 64)
