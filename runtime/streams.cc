@@ -165,7 +165,10 @@ absl::Status Streams::ValidateTopics(Admin& admin) {
   for (const auto& [topic, count] : internal_topics) {
     absl::StatusOr<TopicDescription> d = admin.DescribeTopic(topic);
     if (absl::IsNotFound(d.status())) {
-      absl::Status st = admin.CreateTopic(NewTopic{.name = topic, .partitions = count});
+      // retention.ms=-1, as Kafka Streams creates repartition topics: their records carry event time, and
+      // time-based retention must not delete old events before the downstream task has read them.
+      absl::Status st =
+          admin.CreateTopic(NewTopic{.name = topic, .partitions = count, .configs = {{"retention.ms", "-1"}}});
       if (!st.ok() && !absl::IsAlreadyExists(st)) {
         return absl::Status(st.code(), absl::StrCat("creating internal topic ", topic, ": ", st.message()));
       }
@@ -225,6 +228,7 @@ absl::Status Streams::Start() {
   tc.invalid_timestamp_policy = config_.invalid_timestamp_policy;
   tc.dead_letter_topic = config_.dead_letter_topic;
   tc.log = config_.log;
+  tc.stream_time_idle_advance_ms = config_.stream_time_idle_advance_ms;
   if (state_directory_ != nullptr) {
     shared.state_directory = state_directory_.get();
     shared.admin = admin;

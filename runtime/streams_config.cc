@@ -78,6 +78,8 @@ absl::Status StreamsConfig::Set(absl::string_view name, absl::string_view value)
           ": expected FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp or UsePartitionTimeOnInvalidTimestamp "
           "(per-source extractors are set with Consumed)"));
     }
+  } else if (name == "eddy.stream.time.idle.advance.ms") {
+    return ParseInt(name, value, 0, INT64_MAX, &stream_time_idle_advance_ms);
   } else if (name == "errors.dead.letter.queue.topic.name") {
     dead_letter_topic = std::string(value);
   } else if (name == "state.dir") {
@@ -142,6 +144,9 @@ absl::Status StreamsConfig::Validate() const {
   if (num_stream_threads < 1) return absl::InvalidArgumentError("num.stream.threads must be at least 1");
   if (commit_interval_ms < 0) return absl::InvalidArgumentError("commit.interval.ms must be >= 0");
   if (poll_ms < 1) return absl::InvalidArgumentError("poll.ms must be >= 1");
+  if (stream_time_idle_advance_ms < 0) {
+    return absl::InvalidArgumentError("eddy.stream.time.idle.advance.ms must be >= 0");
+  }
   if (state_dir.empty()) return absl::InvalidArgumentError("state.dir must not be empty");
   if (statestore_cache_max_bytes < 0) return absl::InvalidArgumentError("statestore.cache.max.bytes must be >= 0");
   if (rocksdb_block_cache_bytes < 1) return absl::InvalidArgumentError("rocksdb.block.cache.bytes must be >= 1");

@@ -30,6 +30,20 @@ TEST(StreamsConfigTest, RefusesExactlyOnceAndNamesEveryUnknownConfig) {
   EXPECT_EQ(c->consumer.max_poll_records, 10);
 }
 
+TEST(StreamsConfigTest, IdleAdvanceIsOffByDefaultAndParsedByItsName) {
+  EXPECT_EQ(StreamsConfig().stream_time_idle_advance_ms, 0);
+  absl::StatusOr<StreamsConfig> c =
+      StreamsConfig::FromMap({{"application.id", "app"}, {"eddy.stream.time.idle.advance.ms", "1500"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stream_time_idle_advance_ms, 1500);
+  c = StreamsConfig::FromMap({{"application.id", "app"}, {"eddy.stream.time.idle.advance.ms", "-1"}});
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  StreamsConfig negative;
+  negative.application_id = "app";
+  negative.stream_time_idle_advance_ms = -5;
+  EXPECT_THAT(std::string(negative.Validate().message()), HasSubstr("eddy.stream.time.idle.advance.ms"));
+}
+
 TEST(StreamsStateTest, OnlyKafkasTransitionsAreLegal) {
   using S = StreamsState;
   EXPECT_TRUE(IsValidTransition(S::kCreated, S::kRebalancing));

@@ -315,7 +315,9 @@ absl::Status Task::FlushStores() {
   return first;
 }
 
-absl::StatusOr<StateStore*> Task::ReplaceStore(absl::string_view name) {
+absl::StatusOr<StateStore*> Task::ReplaceStore(absl::string_view store_name) {
+  // A copy: callers pass the closed store's own name, which dies with it below.
+  const std::string name(store_name);
   if (state_ != TaskState::kRestoring) {
     return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
   }

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
-#include "tests/e2e_util.h"
+#include "tests/example_e2e.h"
 
 namespace eddy {
 namespace {
@@ -29,52 +29,10 @@ std::string OrderJson(int i) {
                       R"(,"timestamp":"2024-01-15T10:30:00Z"})");
 }
 
-class OrderToShipmentE2eTest : public e2e::E2eTest {
+class OrderToShipmentE2eTest : public e2e::ExampleE2eTest {
  protected:
-  // Runs the binary on the test's data directory (the broker is closed meanwhile: one process at a time
-  // may open it) and returns its standard output; fails the test unless it exits 0.
   std::string RunApp(const std::string& flags) {
-    E2E_EXPECT_OK(broker_->Close());
-    broker_.reset();
-    const std::string out_file = dir_.path() + "/app.out";
-    const std::string cmd = absl::StrCat(EDDY_BIN_DIR, "/order-to-shipment --data-dir ", dir_.path(), "/data ",
-                                         flags, " --exit-after-idle-ms 500 > ", out_file, " 2>/dev/null");
-    const int rc = system(cmd.c_str());
-    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << " -> " << rc;
-    OpenBroker(DefaultBrokerConfigs());
-    std::ifstream in(out_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    absl::StatusOr<std::unique_ptr<Broker>> broker =
-        Broker::Open({.data_dir = dir_.path() + "/data", .configs = DefaultBrokerConfigs()});
-    ASSERT_TRUE(broker.ok()) << broker.status();
-    broker_ = *std::move(broker);
-    configs_ = DefaultBrokerConfigs();
-  }
-  void OpenBroker(const std::map<std::string, std::string>& configs) {
-    absl::StatusOr<std::unique_ptr<Broker>> broker = Broker::Open({.data_dir = dir_.path() + "/data", .configs = configs});
-    ASSERT_TRUE(broker.ok()) << broker.status();
-    broker_ = *std::move(broker);
-  }
-  std::vector<e2e::OwnedRecord> ReadAll(const std::string& topic) {
-    std::unique_ptr<Consumer> c = NewConsumer(EarliestConfig());
-    std::vector<TopicPartition> tps;
-    int64_t total = 0;
-    const absl::StatusOr<TopicDescription> d = admin().DescribeTopic(topic);
-    EXPECT_TRUE(d.ok()) << d.status();
-    if (!d.ok()) return {};
-    for (const auto& p : d->partitions) {
-      tps.push_back({topic, p.partition});
-      total += p.log_end_offset;
-    }
-    EXPECT_TRUE(c->Assign(tps).ok());
-    std::vector<e2e::OwnedRecord> out;
-    EXPECT_TRUE(e2e::PollFor(c.get(), static_cast<size_t>(total), &out).ok());
-    return out;
+    return RunBinary("order-to-shipment", absl::StrCat(flags, " --exit-after-idle-ms 500"));
   }
   void Produce(const std::vector<std::pair<std::string, std::string>>& orders) {
     std::unique_ptr<Producer> producer = NewProducer();
@@ -151,37 +109,18 @@ TEST_F(OrderToShipmentE2eTest, SigtermClosesCleanlyAndTheNextRunContinuesWithout
   std::vector<std::pair<std::string, std::string>> orders;
   for (int i = 0; i < 20000; ++i) orders.push_back({absl::StrCat("order-", i), OrderJson(i)});
   Produce(orders);
-  E2E_ASSERT_OK(broker_->Close());
-  broker_.reset();
+  CloseDataBroker();
 
-  const std::string err_file = dir_.path() + "/app.err";
-  const pid_t pid = fork();
+  const pid_t pid = StartBinary("order-to-shipment", {});
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen(err_file.c_str(), "w", stderr);
-    const std::string bin = absl::StrCat(EDDY_BIN_DIR, "/order-to-shipment");
-    const std::string data = dir_.path() + "/data";
-    execl(bin.c_str(), bin.c_str(), "--data-dir", data.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   // Wait until it runs, then stop it.
-  const absl::Time end = absl::Now() + e2e::kDeadline;
-  std::string err;
-  while (err.find("running with") == std::string::npos && absl::Now() < end) {
-    absl::SleepFor(absl::Milliseconds(20));
-    std::ifstream in(err_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    err = text.str();
-  }
-  ASSERT_THAT(err, HasSubstr("running with"));
+  ASSERT_TRUE(WaitForStderr("running with")) << e2e::ReadFileText(err_file());
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 
-  OpenBroker(DefaultBrokerConfigs());
+  OpenDataBroker();
   RunApp("");  // the rest
   std::vector<e2e::OwnedRecord> shipments = ReadAll("shipments");
   std::set<std::string> keys;

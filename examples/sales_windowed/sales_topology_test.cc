@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "eddy/core/partitioner.h"
 #include "eddy/dsl/dsl.h"
 #include "eddy/runtime/test_driver.h"
@@ -29,6 +30,19 @@ TEST(SalesTopologyTest, TimestampsRoundTripWithMilliseconds) {
   EXPECT_EQ(*t, 1705314600123);
   EXPECT_EQ(FormatTimestamp(*t), "2024-01-15T10:30:00.123Z");
   EXPECT_FALSE(ParseTimestamp("yesterday").ok());
+  // The fast path and absl::ParseTime agree, days 29-31 and leap days included.
+  for (int64_t ms = 946684800000; ms < 4102444800000; ms += 86399999) {  // 2000 to 2100, a day less 1 ms
+    const std::string text = FormatTimestamp(ms);
+    ASSERT_EQ(text, absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone()));
+    auto parsed = ParseTimestamp(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    ASSERT_EQ(*parsed, ms) << text;
+    auto whole = ParseTimestamp(text.substr(0, 19) + "Z");
+    ASSERT_TRUE(whole.ok()) << text;
+    ASSERT_EQ(*whole, ms - ms % 1000) << text;
+  }
+  EXPECT_EQ(*ParseTimestamp("2024-02-29T23:59:60Z"), *ParseTimestamp("2024-03-01T00:00:00Z"));  // leap second
+  EXPECT_FALSE(ParseTimestamp("2024-13-01T00:00:00.000Z").ok());
   EXPECT_EQ(MicrosToRoundedUnits(ToMicros(0.005)), 0.01) << "half a cent rounds away from zero";
   EXPECT_EQ(MicrosToRoundedUnits(ToMicros(12.344)), 12.34);
 }

@@ -57,6 +57,12 @@ struct StreamsConfig {
   std::string dead_letter_topic;
   // Where tasks and threads log (null: stderr).
   LogSink log;
+  // eddy.stream.time.idle.advance.ms (beyond Kafka; 0, the default, is off and Kafka's behaviour): a task
+  // that has had no record for this long of wall-clock time advances its stream time by the wall-clock time
+  // elapsed, so its last windows close and suppressed final results go out without a new record. Records
+  // arriving after an advance are judged against the advanced stream time. TaskConfig's field of the same
+  // name; docs/windows.md, "The idle timeout".
+  int64_t stream_time_idle_advance_ms = 0;
 
   // ---- State stores (docs/runtime.md, "State"). ----
   // state.dir: the root of the tasks' local state, <state.dir>/<application.id>/<task-id>/. Kafka's default
@@ -94,7 +100,8 @@ struct StreamsConfig {
   static absl::StatusOr<StreamsConfig> FromMap(const std::map<std::string, std::string>& properties);
 
   // Validate checks what Streams needs before it starts: application.id set and a legal topic prefix,
-  // num.stream.threads >= 1, commit.interval.ms >= 0, poll.ms >= 1, state.dir set,
+  // num.stream.threads >= 1, commit.interval.ms >= 0, poll.ms >= 1,
+  // eddy.stream.time.idle.advance.ms >= 0, state.dir set,
   // statestore.cache.max.bytes >= 0, restore.max.records.per.loop >= 1 and at_least_once (exactly_once,
   // exactly_once_beta and exactly_once_v2 are refused: not supported yet). kInvalidArgument otherwise.
   absl::Status Validate() const;
