@@ -15,7 +15,8 @@
 // Records before d share the window [0, d] (no negative starts), as in Kafka. A record whose every window
 // has closed is dropped and counted once; otherwise each closed window it misses is counted, as Kafka.
 //
-// Implementation detail of the DSL (namespace dsl_internal).
+// Implementation detail of the DSL (namespace dsl_internal). A terminal is owned by one task's node and
+// used by that task's stream thread only.
 #pragma once
 
 #include <algorithm>
