@@ -29,6 +29,7 @@
 #include "eddy/dsl/ktable.h"
 #include "eddy/dsl/materialized.h"
 #include "eddy/dsl/session_windowed_kstream.h"
+#include "eddy/dsl/sliding_windowed_kstream.h"
 #include "eddy/dsl/table_nodes.h"
 #include "eddy/dsl/time_windowed_kstream.h"
 
@@ -67,10 +68,13 @@ class KGroupedStream {
                    });
   }
 
-  // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping)
-  // or session windows. ----
+  // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping),
+  // sliding windows or session windows. ----
   TimeWindowedKStream<K, V> WindowedBy(const TimeWindows& windows) const {
     return TimeWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);
+  }
+  SlidingWindowedKStream<K, V> WindowedBy(const SlidingWindows& windows) const {
+    return SlidingWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);
   }
   SessionWindowedKStream<K, V> WindowedBy(const SessionWindows& windows) const {
     return SessionWindowedKStream<K, V>(graph_, input_, grouped_name_, windows);

@@ -65,12 +65,15 @@ void AddSessionStore(GraphBuilder* graph, int node, const std::string& name, con
 void RecordGraphError(GraphBuilder* graph, const std::string& error);
 
 // Reads a window's value from a window store, for Suppress and joins (Kafka's KTableWindowValueGetter).
+// `value_offset`: bytes before the serialized value in each stored value (8 for sliding windows, whose
+// values start with the window's largest record timestamp).
 template <typename KS, typename VS>
 class WindowStoreGetter final : public TableGetter<Windowed<typename KS::Type>, typename VS::Type> {
  public:
   using V = typename VS::Type;
-  WindowStoreGetter(std::string store, KS ks, VS vs)
-      : store_name_(std::move(store)), key_serde_(std::move(ks)), value_serde_(std::move(vs)) {}
+  WindowStoreGetter(std::string store, KS ks, VS vs, size_t value_offset = 0)
+      : store_name_(std::move(store)), key_serde_(std::move(ks)), value_serde_(std::move(vs)),
+        value_offset_(value_offset) {}
   absl::Status Init(TaskContext* ctx, const std::string& node) override {
     EDDY_ASSIGN_OR_RETURN(store_, FindTaskStore<WindowStore>(ctx, node, store_name_));
     return absl::OkStatus();
@@ -79,8 +82,9 @@ class WindowStoreGetter final : public TableGetter<Windowed<typename KS::Type>, 
     EDDY_RETURN_IF_ERROR(SerializeWith(key_serde_, key.key, &key_buf_));
     EDDY_ASSIGN_OR_RETURN(bool found, store_->Fetch(key_buf_, key.window.start, &value_buf_));
     if (!found) return std::optional<V>();
+    if (value_buf_.size() < value_offset_) return absl::DataLossError("window store value too short");
     V v{};
-    EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &v));
+    EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(absl::string_view(value_buf_).substr(value_offset_), &v));
     return std::optional<V>(std::move(v));
   }
 
@@ -88,6 +92,7 @@ class WindowStoreGetter final : public TableGetter<Windowed<typename KS::Type>, 
   std::string store_name_;
   KS key_serde_;
   VS value_serde_;
+  size_t value_offset_;
   WindowStore* store_ = nullptr;
   std::string key_buf_, value_buf_;
 };

@@ -1,9 +1,9 @@
 // Window specifications for windowed aggregations (KGroupedStream::WindowedBy), as Kafka Streams'
-// TimeWindows and SessionWindows (Kafka's SlidingWindows are not implemented yet), plus EmitStrategy and
-// Suppressed (when results go out).
+// TimeWindows, SlidingWindows and SessionWindows, plus EmitStrategy and Suppressed (when results go out).
 //
 //   grouped.WindowedBy(eddy::TimeWindows::OfSizeAndGrace(absl::Minutes(1), absl::Seconds(30))).Count();
 //   grouped.WindowedBy(eddy::TimeWindows::OfSizeWithNoGrace(absl::Minutes(5)).AdvanceBy(absl::Minutes(1)));
+//   grouped.WindowedBy(eddy::SlidingWindows::OfTimeDifferenceAndGrace(absl::Minutes(5), absl::Seconds(30)));
 //   grouped.WindowedBy(eddy::SessionWindows::OfInactivityGapAndGrace(absl::Minutes(5), absl::Seconds(30)));
 //
 // Semantics (Kafka's; docs/windows.md has the long form). Times are event times in ms since the epoch, as
@@ -12,6 +12,10 @@
 // closed windows is dropped and counted in the task's dropped-records metric.
 //   - Time windows (tumbling: advance == size; hopping: advance < size) are aligned to the epoch:
 //     [n * advance, n * advance + size), start inclusive, end exclusive. Close time: end + grace.
+//   - Sliding windows (KIP-450) of time difference d: windows [start, start + d], both ends inclusive,
+//     whose bounds are defined by records: each record at t has its left window [t - d, t] ([0, d] while
+//     t < d) and, when a later record falls within d + 1 of it, its right window [t + 1, t + 1 + d]. Empty
+//     windows never exist; equal windows are one. Close time: end + grace + 1.
 //   - Session windows: records of a key closer than the inactivity gap form one session [first, last]
 //     (both inclusive); a record between two sessions merges them. Close time: end + gap + grace + 1 (a
 //     session still merges with a record at end + gap).
@@ -90,6 +94,37 @@ struct SessionWindows {
   }
 };
 
+// Sliding windows: windows of a fixed time difference that move with the records (Kafka's SlidingWindows).
+// Unlike TimeWindows they are not aligned to the epoch, and a window exists only if it holds records.
+struct SlidingWindows {
+  int64_t time_difference_ms = 0;  // d: a window is [start, start + d], both ends inclusive
+  int64_t grace_ms = 0;
+
+  // Windows of time difference `d` that drop records as soon as stream time passes their window end.
+  static SlidingWindows OfTimeDifferenceWithNoGrace(absl::Duration d) {
+    return OfTimeDifferenceAndGrace(d, absl::ZeroDuration());
+  }
+  // Windows of time difference `d` that accept out-of-order records until stream time passes end + grace.
+  static SlidingWindows OfTimeDifferenceAndGrace(absl::Duration d, absl::Duration grace) {
+    return SlidingWindows{absl::ToInt64Milliseconds(d), absl::ToInt64Milliseconds(grace)};
+  }
+  // The stream time at which the window [start, start + d] closes (Kafka: updated while its end is at least
+  // stream time - grace).
+  int64_t CloseTime(int64_t start) const { return start + time_difference_ms + grace_ms + 1; }
+  // The least window store retention, and the default: a record on time (t >= stream time - grace) reads
+  // the windows starting from t - 2d, and a store shows only windows starting after its observed stream
+  // time - retention. Kafka uses 2d + grace, one millisecond short: a record at exactly stream time - grace
+  // then misses the window starting at t - 2d (and with d = grace = 0, every window at stream time).
+  int64_t MinRetention() const { return 2 * time_difference_ms + grace_ms + 1; }
+  absl::Status Validate() const {
+    if (time_difference_ms < 0) {
+      return absl::InvalidArgumentError("SlidingWindows: the time difference must not be negative");
+    }
+    if (grace_ms < 0) return absl::InvalidArgumentError("SlidingWindows: the grace period must not be negative");
+    return absl::OkStatus();
+  }
+};
+
 // When a windowed aggregation emits (Kafka's EmitStrategy, 3.3+): every update (OnWindowUpdate, the
 // default; coalesced by the store's cache), or exactly one final result per window once it closes
 // (OnWindowClose). Closing needs stream time to pass the close time: see the idle timeout in docs/windows.md.
@@ -126,6 +161,8 @@ struct Suppressed {
 
 template <typename K, typename V>
 class TimeWindowedKStream;  // time_windowed_kstream.h
+template <typename K, typename V>
+class SlidingWindowedKStream;  // sliding_windowed_kstream.h
 template <typename K, typename V>
 class SessionWindowedKStream;  // session_windowed_kstream.h
 
