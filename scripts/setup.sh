@@ -40,15 +40,7 @@ fi
 
 BUILD_TYPE=${EDDY_BUILD_TYPE:-Release}
 if [ ! -f build/build.ninja ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_# kafkajs for tests/interop/kafkajs_test.sh, pinned by the committed package-lock.json; npm ci only when
-# node_modules is missing or older than the lock file.
-JS_DIR=tests/interop/kafkajs
-if [ ! -f "$JS_DIR/node_modules/.package-lock.json" ] || [ "$JS_DIR/package-lock.json" -nt "$JS_DIR/node_modules/.package-lock.json" ]; then
-  echo "setup: npm ci in $JS_DIR" >&2
-  (cd "$JS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
-
-BUILD_TYPE="$BUILD_TYPE" \
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 fi
 cmake --build build -j "$(nproc)"
