@@ -106,6 +106,18 @@ absl::Status File::Truncate(int64_t size) {
   return absl::OkStatus();
 }
 
+absl::Status File::Preallocate(int64_t offset, int64_t n) {
+  int r;
+  do {
+    r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, offset, n);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return absl::OkStatus();
+  if (errno == EOPNOTSUPP || errno == ENOSYS) {
+    return absl::UnimplementedError(absl::StrCat("fallocate ", path_, ": ", strerror(errno)));
+  }
+  return PosixError("fallocate", path_, errno);
+}
+
 absl::StatusOr<int64_t> File::Size() const {
   struct stat st;
   if (::fstat(fd_, &st) < 0) return PosixError("fstat", path_, errno);

@@ -47,6 +47,11 @@ class File {
   // written: the caller truncates back if it needs to.
   absl::Status PwriteFull(const char* buf, size_t n, int64_t offset);
   absl::Status Truncate(int64_t size);
+  // Preallocate reserves disk blocks for [offset, offset + n) without changing the file's size
+  // (fallocate(2) with FALLOC_FL_KEEP_SIZE): later writes there need no block allocation. Blocks past the
+  // size stay reserved until Truncate (even to the same size) releases them. kUnimplemented where the file
+  // system cannot do it, kResourceExhausted when the disk is full.
+  absl::Status Preallocate(int64_t offset, int64_t n);
   absl::StatusOr<int64_t> Size() const;
   // DataSync is fdatasync(2): the data and the metadata needed to read it (e.g. the size) are durable.
   absl::Status DataSync();

@@ -23,6 +23,11 @@ namespace bf = batch_format;
 // whose entries were not written yet step over batch headers from the last written entry.
 constexpr int64_t kIndexWriteBatch = 64;
 
+// Bounds of the block reservation ahead of the writes: as many bytes as the segment already holds, so a
+// quiet partition reserves little and a busy one calls fallocate once per 8 MiB.
+constexpr int64_t kMinPreallocate = 64 * 1024;
+constexpr int64_t kMaxPreallocate = 8 * 1024 * 1024;
+
 // The file's creation time in ms (statx btime), else its modification time, else -1.
 int64_t FileBirthMs(const std::string& path) {
   struct statx stx;
@@ -54,6 +59,7 @@ LogSegment::LogSegment(std::string dir, int64_t base_offset, const LogConfig& co
     : dir_(std::move(dir)),
       base_offset_(base_offset),
       index_interval_bytes_(config.index_interval_bytes),
+      segment_bytes_(config.segment_bytes),
       log_(std::move(log)),
       offset_index_(absl::StrCat(dir_, "/", FileName(base_offset, ".index"), suffix), base_offset,
                     static_cast<size_t>(config.segment_index_bytes) / OffsetIndex::kEntrySize),
@@ -79,6 +85,8 @@ absl::StatusOr<std::shared_ptr<LogSegment>> LogSegment::Open(const std::string& 
   EDDY_ASSIGN_OR_RETURN(int64_t size, f.Size());
   std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, config, std::move(f), suffix));
   seg->size_.store(size, std::memory_order_release);
+  seg->preallocated_end_ = size;
+  seg->trim_on_seal_ = true;
   if (size > 0) seg->first_append_ms_ = FileBirthMs(path);
   return seg;
 }
@@ -180,8 +188,11 @@ void LogSegment::IndexBatch(const BatchHeaderView& h, int64_t position, int64_t*
 absl::Status LogSegment::Append(absl::string_view batches, int64_t now_ms, bool* file_damaged) {
   *file_damaged = false;
   const int64_t position = size_.load(std::memory_order_relaxed);
+  const int64_t end = position + static_cast<int64_t>(batches.size());
+  if (end > preallocated_end_ && preallocate_) PreallocateFor(end);
   absl::Status s = log_.PwriteFull(batches.data(), batches.size(), position);
   if (!s.ok()) {
+    preallocated_end_ = position;  // the truncation releases the reservation too
     absl::Status t = log_.Truncate(position);
     if (!t.ok()) {
       *file_damaged = true;
@@ -206,11 +217,28 @@ absl::Status LogSegment::Append(absl::string_view batches, int64_t now_ms, bool*
   return absl::OkStatus();
 }
 
+void LogSegment::PreallocateFor(int64_t end) {
+  const int64_t ahead = std::clamp(end, kMinPreallocate, kMaxPreallocate);
+  const int64_t target = std::max(end, std::min(end + ahead, segment_bytes_));
+  const int64_t from = std::max(preallocated_end_, size_.load(std::memory_order_relaxed));
+  if (!log_.Preallocate(from, target - from).ok()) {
+    preallocate_ = false;  // e.g. not supported here, or the disk is nearly full: the pwrite will say
+    return;
+  }
+  preallocated_end_ = target;
+  trim_on_seal_ = true;
+}
+
 absl::Status LogSegment::Seal() {
   if (next_offset_ > base_offset_) time_index_.MaybeAppend(max_timestamp(), next_offset_ - 1);
   EDDY_RETURN_IF_ERROR(offset_index_.WritePending());
   EDDY_RETURN_IF_ERROR(time_index_.WritePending());
   unwritten_index_entries_ = 0;
+  if (trim_on_seal_) {
+    // Truncating to the size releases the blocks reserved past it. A failure costs disk space only.
+    if (log_.Truncate(size()).ok()) trim_on_seal_ = false;
+    preallocated_end_ = size();
+  }
   return absl::OkStatus();
 }
 
@@ -341,6 +369,8 @@ absl::StatusOr<SegmentScan> LogSegment::Recover(int64_t position, int64_t next_o
 
 absl::Status LogSegment::Truncate(int64_t size, int64_t next_offset) {
   EDDY_RETURN_IF_ERROR(log_.Truncate(size));
+  preallocated_end_ = size;  // the truncation released any reservation
+  trim_on_seal_ = false;
   offset_index_.TruncateToPosition(size);
   time_index_.TruncateToOffset(next_offset);
   size_.store(size, std::memory_order_release);
