@@ -161,14 +161,8 @@ absl::Status EmbeddedConsumer::ResolvePositions() {
   }
   if (unresolved.empty()) return absl::OkStatus();
   if (!config_.group_id.empty()) {
-    OffsetFetchRequest req;
-    req.group_id = config_.group_id;
-    req.partitions = unresolved;
-    auto waiter = std::make_shared<Waiter<OffsetFetchResponse>>();
-    broker_->coordinator().OffsetFetch(req, [waiter](const OffsetFetchResponse& r) { waiter->Set(r); });
-    std::optional<OffsetFetchResponse> resp = waiter->Wait(absl::InfiniteDuration());
-    if (resp->error != ErrorCode::kNone) return ToStatus(resp->error, "fetching committed offsets");
-    for (const OffsetFetchPartitionResponse& p : resp->partitions) {
+    EDDY_ASSIGN_OR_RETURN(OffsetFetchResponse resp, FetchCommitted(unresolved));
+    for (const OffsetFetchPartitionResponse& p : resp.partitions) {
       Assigned* a = Find(TopicPartition{p.topic, p.partition});
       if (a != nullptr && p.error == ErrorCode::kNone && p.committed_offset >= 0) a->position = p.committed_offset;
     }
@@ -195,9 +189,30 @@ absl::Status EmbeddedConsumer::ResetPosition(Assigned& a) {
                                             a.log->log_start_offset(), ", ", a.log->log_end_offset(), "])"));
 }
 
+// FairShare returns the per-partition record cap that splits `max_records` over partitions with these
+// backlogs (sorted in place) as evenly as their backlogs allow: partitions with less than their share
+// take all of it and leave the rest to the others ("water-filling").
+int64_t EmbeddedConsumer::FairShare(std::vector<int64_t>* backlogs, int64_t max_records) {
+  std::sort(backlogs->begin(), backlogs->end());
+  int64_t left = max_records;
+  const size_t n = backlogs->size();
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t m = static_cast<int64_t>(n - i);
+    const int64_t share = (left + m - 1) / m;
+    if ((*backlogs)[i] >= share) return std::max<int64_t>(1, share);
+    left -= (*backlogs)[i];
+  }
+  return max_records;
+}
+
+// Poll is fair across the assigned partitions, as Kafka's fetcher is with its per-partition
+// max.partition.fetch.bytes: each partition with a backlog gets an equal share of max.poll.records
+// (FairShare), so a task with several input partitions sees them interleaved, not in long runs of one,
+// and its stream time does not run ahead of its slower partitions. The partition read first rotates.
 absl::Status EmbeddedConsumer::FetchOnce(ConsumerRecords* records) {
   const size_t n = assigned_.size();
-  int64_t bytes = 0;
+  ready_.clear();
+  backlogs_.clear();
   for (size_t i = 0; i < n; ++i) {
     const size_t idx = (next_fetch_ + i) % n;
     Assigned& a = assigned_[idx];
@@ -205,41 +220,52 @@ absl::Status EmbeddedConsumer::FetchOnce(ConsumerRecords* records) {
       // Past the end (a Seek, or the log was truncated): Kafka's OFFSET_OUT_OF_RANGE, reset by policy.
       EDDY_RETURN_IF_ERROR(ResetPosition(a));
     }
-    if (a.position < 0 || a.position == a.log->log_end_offset()) continue;
-    // Read about what max.poll.records needs (from the record size seen so far), not a whole
-    // max.partition.fetch.bytes: whatever is read past the last batch returned is read again next poll.
-    const int64_t wanted = (config_.max_poll_records - records->count()) * bytes_per_record_ + 1024;
-    const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, config_.fetch_max_bytes - bytes, wanted});
-    if (budget <= 0 && !records->empty()) break;
-    std::string* buf = records->NewBuffer();
-    absl::StatusOr<ReadResult> read =
-        a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf);
-    if (!read.ok()) {
-      if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
-      // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on
-      // OFFSET_OUT_OF_RANGE.
-      EDDY_RETURN_IF_ERROR(ResetPosition(a));
-      continue;
-    }
-    const int64_t before = records->count();
-    absl::StatusOr<int64_t> next =
-        records->AddBatches(a.tp, *buf, a.position, config_.check_crcs, config_.max_poll_records);
-    if (!next.ok()) {
-      return absl::Status(next.status().code(),
-                          absl::StrCat(ToString(a.tp), " at offset ", a.position, ": ", next.status().message()));
-    }
-    if (records->count() > before) {
-      bytes_per_record_ = std::max<int64_t>(1, static_cast<int64_t>(buf->size()) / (records->count() - before));
-    }
-    a.position = *next;
-    bytes += static_cast<int64_t>(buf->size());
-    if (records->count() >= config_.max_poll_records) {
-      next_fetch_ = (idx + 1) % n;
-      return absl::OkStatus();
-    }
+    if (a.position < 0 || a.position >= a.log->log_end_offset()) continue;
+    ready_.push_back(idx);
+    backlogs_.push_back(a.log->log_end_offset() - a.position);  // records, give or take compaction gaps
   }
   if (n > 0) next_fetch_ = (next_fetch_ + 1) % n;
+  if (ready_.empty()) return absl::OkStatus();
+  const int64_t share = FairShare(&backlogs_, config_.max_poll_records);
+  int64_t bytes = 0;
+  // Batches are never split, so each partition may pass its share by up to one batch (and the poll
+  // max.poll.records by up to one batch per partition): cutting the last partitions short instead would
+  // starve them.
+  for (size_t idx : ready_) {
+    const int64_t byte_room = config_.fetch_max_bytes - bytes;
+    if (byte_room <= 0 && !records->empty()) break;
+    EDDY_ASSIGN_OR_RETURN(int64_t read, FetchFrom(assigned_[idx], share, byte_room, records));
+    bytes += read;
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> EmbeddedConsumer::FetchFrom(Assigned& a, int64_t max_records, int64_t max_bytes,
+                                                    ConsumerRecords* records) {
+  // Read about what max_records needs (from the record size seen so far), not a whole
+  // max.partition.fetch.bytes: whatever is read past the last batch returned is read again next poll.
+  const int64_t wanted = max_records * bytes_per_record_ + 1024;
+  const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, max_bytes, wanted});
+  std::string* buf = records->NewBuffer();
+  absl::StatusOr<ReadResult> read = a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf);
+  if (!read.ok()) {
+    if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
+    // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on
+    // OFFSET_OUT_OF_RANGE.
+    EDDY_RETURN_IF_ERROR(ResetPosition(a));
+    return 0;
+  }
+  const int64_t before = records->count();
+  absl::StatusOr<int64_t> next = records->AddBatches(a.tp, *buf, a.position, config_.check_crcs, before + max_records);
+  if (!next.ok()) {
+    return absl::Status(next.status().code(),
+                        absl::StrCat(ToString(a.tp), " at offset ", a.position, ": ", next.status().message()));
+  }
+  if (records->count() > before) {
+    bytes_per_record_ = std::max<int64_t>(1, static_cast<int64_t>(buf->size()) / (records->count() - before));
+  }
+  a.position = *next;
+  return static_cast<int64_t>(buf->size());
 }
 
 absl::Status EmbeddedConsumer::Poll(absl::Duration timeout, ConsumerRecords* records) {
@@ -401,21 +427,31 @@ absl::Status EmbeddedConsumer::MaybeAutoCommit() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<int64_t>> EmbeddedConsumer::Committed(const TopicPartition& tp) {
-  if (config_.group_id.empty()) return absl::InvalidArgumentError("Committed needs a group.id");
+absl::StatusOr<OffsetFetchResponse> EmbeddedConsumer::FetchCommitted(const std::vector<TopicPartition>& partitions) {
   OffsetFetchRequest req;
   req.group_id = config_.group_id;
-  req.partitions = std::vector<TopicPartition>{tp};
+  req.partitions = partitions;
   auto waiter = std::make_shared<Waiter<OffsetFetchResponse>>();
   broker_->coordinator().OffsetFetch(req, [waiter](const OffsetFetchResponse& r) { waiter->Set(r); });
   std::optional<OffsetFetchResponse> resp = waiter->Wait(absl::InfiniteDuration());
   if (resp->error != ErrorCode::kNone) return ToStatus(resp->error, "fetching committed offsets");
-  for (const OffsetFetchPartitionResponse& p : resp->partitions) {
-    if (p.topic == tp.topic && p.partition == tp.partition && p.committed_offset >= 0) {
-      return std::optional<int64_t>(p.committed_offset);
+  return std::move(*resp);
+}
+
+absl::StatusOr<std::vector<TopicPartitionOffset>> EmbeddedConsumer::CommittedOffsets(
+    const std::vector<TopicPartition>& partitions) {
+  if (config_.group_id.empty()) return absl::InvalidArgumentError("committed offsets need a group.id");
+  std::vector<TopicPartitionOffset> out;
+  if (partitions.empty()) return out;
+  EDDY_ASSIGN_OR_RETURN(OffsetFetchResponse resp, FetchCommitted(partitions));
+  for (OffsetFetchPartitionResponse& p : resp.partitions) {
+    if (p.error != ErrorCode::kNone) {
+      return ToStatus(p.error, absl::StrCat("fetching the committed offset of ", p.topic, "-", p.partition));
     }
+    if (p.committed_offset < 0) continue;
+    out.push_back(TopicPartitionOffset{TopicPartition{p.topic, p.partition}, p.committed_offset, std::move(p.metadata)});
   }
-  return std::optional<int64_t>();
+  return out;
 }
 
 absl::Status EmbeddedConsumer::Close() {

@@ -17,6 +17,7 @@ namespace eddy::broker {
 
 class BrokerImpl;
 class GroupMember;
+struct OffsetFetchResponse;
 class PartitionLog;
 
 // Thread-compatible (see Consumer). Created by BrokerImpl, which must outlive it.
@@ -38,7 +39,9 @@ class EmbeddedConsumer final : public Consumer {
   absl::Status CommitSync(absl::Duration timeout) override;
   absl::Status CommitSync(const std::vector<TopicPartitionOffset>& offsets, absl::Duration timeout) override;
   void CommitAsync(CommitCallback callback) override;
-  absl::StatusOr<std::optional<int64_t>> Committed(const TopicPartition& tp) override;
+  absl::StatusOr<std::vector<TopicPartitionOffset>> CommittedOffsets(
+      const std::vector<TopicPartition>& partitions) override;
+  using Consumer::Committed;
   absl::Status Close() override;
 
  private:
@@ -53,7 +56,13 @@ class EmbeddedConsumer final : public Consumer {
   Assigned* Find(const TopicPartition& tp);
   absl::Status ResolvePositions();
   absl::Status ResetPosition(Assigned& a);
+  static int64_t FairShare(std::vector<int64_t>* backlogs, int64_t max_records);
   absl::Status FetchOnce(ConsumerRecords* records);
+  // FetchFrom reads up to `max_records` more records (whole batches) of `a` into *records, within
+  // `max_bytes`; returns the bytes read.
+  absl::StatusOr<int64_t> FetchFrom(Assigned& a, int64_t max_records, int64_t max_bytes, ConsumerRecords* records);
+  // The coordinator's OffsetFetch for `partitions`, waited for.
+  absl::StatusOr<OffsetFetchResponse> FetchCommitted(const std::vector<TopicPartition>& partitions);
   absl::Status DriveMembership(absl::Time deadline);
   std::vector<TopicPartitionOffset> CurrentPositions() const;
   // Starts a commit; `done` runs exactly once, on any thread.
@@ -71,6 +80,8 @@ class EmbeddedConsumer final : public Consumer {
   std::vector<Assigned> assigned_;
   int32_t listened_generation_ = -1;  // generation whose assignment the listener was last told about
   size_t next_fetch_ = 0;  // round-robin start, so one busy partition cannot starve the others
+  std::vector<size_t> ready_;       // FetchOnce scratch: indexes of partitions with records to read
+  std::vector<int64_t> backlogs_;   // FetchOnce scratch: their backlogs
   int64_t next_auto_commit_ms_ = 0;
   int64_t bytes_per_record_ = 128;  // running estimate, to size reads for max.poll.records
   bool closed_ = false;

@@ -13,6 +13,15 @@ absl::StatusOr<ConsumerRecords> Consumer::Poll(absl::Duration timeout) {
   return records;
 }
 
+absl::StatusOr<std::optional<int64_t>> Consumer::Committed(const TopicPartition& tp) {
+  absl::StatusOr<std::vector<TopicPartitionOffset>> committed = CommittedOffsets({tp});
+  if (!committed.ok()) return committed.status();
+  for (const TopicPartitionOffset& o : *committed) {
+    if (o.tp == tp) return std::optional<int64_t>(o.offset);
+  }
+  return std::optional<int64_t>();
+}
+
 absl::Status ConsumerConfig::Set(absl::string_view name, absl::string_view value) {
   using config_util::ParseBool;
   using config_util::ParseInt;

@@ -366,15 +366,24 @@ void KafkaConsumer::CommitAsync(CommitCallback callback) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) OnAsyncCommit(rk_.get(), err, nullptr, opaque);
 }
 
-absl::StatusOr<std::optional<int64_t>> KafkaConsumer::Committed(const TopicPartition& tp) {
+absl::StatusOr<std::vector<TopicPartitionOffset>> KafkaConsumer::CommittedOffsets(
+    const std::vector<TopicPartition>& partitions) {
   EDDY_RETURN_IF_ERROR(CheckOpen());
   if (config_.group_id.empty()) return absl::FailedPreconditionError("committed offsets need group.id");
-  PartitionListPtr list = ToList({tp}, RD_KAFKA_OFFSET_INVALID);
+  std::vector<TopicPartitionOffset> out;
+  if (partitions.empty()) return out;
+  PartitionListPtr list = ToList(partitions, RD_KAFKA_OFFSET_INVALID);
   EDDY_RETURN_IF_ERROR(ErrorToStatus(rd_kafka_committed(rk_.get(), list.get(), 60000), "committed offsets"));
-  const rd_kafka_topic_partition_t& p = list->elems[0];
-  EDDY_RETURN_IF_ERROR(ErrorToStatus(p.err, absl::StrCat("committed offset of ", ToString(tp))));
-  if (p.offset < 0) return std::nullopt;
-  return std::optional<int64_t>(p.offset);
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
+    TopicPartition tp{p.topic, p.partition};
+    EDDY_RETURN_IF_ERROR(ErrorToStatus(p.err, absl::StrCat("committed offset of ", ToString(tp))));
+    if (p.offset < 0) continue;
+    std::string metadata;
+    if (p.metadata != nullptr) metadata.assign(static_cast<const char*>(p.metadata), p.metadata_size);
+    out.push_back(TopicPartitionOffset{std::move(tp), p.offset, std::move(metadata)});
+  }
+  return out;
 }
 
 absl::Status KafkaConsumer::Close() {

@@ -65,7 +65,9 @@ class KafkaConsumer final : public Consumer {
   absl::Status CommitSync(const std::vector<TopicPartitionOffset>& offsets,
                           absl::Duration timeout = absl::InfiniteDuration()) override;
   void CommitAsync(CommitCallback callback = nullptr) override;
-  absl::StatusOr<std::optional<int64_t>> Committed(const TopicPartition& tp) override;
+  absl::StatusOr<std::vector<TopicPartitionOffset>> CommittedOffsets(
+      const std::vector<TopicPartition>& partitions) override;
+  using Consumer::Committed;
   absl::Status Close() override;
 
  private:

@@ -7,6 +7,7 @@
 #include <exception>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "eddy/core/status.h"
@@ -225,9 +226,28 @@ absl::Status StreamThread::Commit(bool force) {
 
 // Task creation. A task without stores is Initialized at once; one with stores starts CREATED and is moved
 // along by AdvanceTasks (lock, register, restore, Initialize) before it is handed records.
+// The partition times in the metadata of the committed offsets of `assignment`, as Task::CommittableOffsets
+// writes them; a commit without one (another client's, or an older format) is left out, as Kafka Streams
+// treats an unreadable one as unknown.
+absl::StatusOr<std::vector<std::pair<TopicPartition, int64_t>>> StreamThread::CommittedPartitionTimes(
+    const std::vector<TopicPartition>& assignment) {
+  std::vector<std::pair<TopicPartition, int64_t>> out;
+  if (assignment.empty()) return out;
+  absl::StatusOr<std::vector<TopicPartitionOffset>> committed = consumer_->CommittedOffsets(assignment);
+  if (!committed.ok()) {
+    return Prefix(committed.status(), absl::StrCat("stream thread ", name_, ": reading committed partition times"));
+  }
+  for (TopicPartitionOffset& o : *committed) {
+    int64_t time = -1;
+    if (absl::SimpleAtoi(o.metadata, &time) && time >= 0) out.emplace_back(std::move(o.tp), time);
+  }
+  return out;
+}
+
 absl::Status StreamThread::CreateTasks(const std::vector<TopicPartition>& assignment) {
   const Shared& s = *shared_;
   const int64_t now = NowMs();
+  EDDY_ASSIGN_OR_RETURN(auto partition_times, CommittedPartitionTimes(assignment));
   for (auto& [id, partitions] : s.topology->GroupPartitions(assignment, s.config->application_id)) {
     if (tasks_.count(id) > 0) continue;
     const bool stateful = !s.topology->StoresOf(id.subtopology).empty();
@@ -235,6 +255,11 @@ absl::Status StreamThread::CreateTasks(const std::vector<TopicPartition>& assign
     TaskConfig config = stateful ? TaskConfigFor(id, &error) : s.task_config;
     EDDY_RETURN_IF_ERROR(error);
     auto task = std::make_unique<Task>(id, *s.topology, partitions, std::move(config), &collector_);
+    for (const auto& [tp, time] : partition_times) {
+      if (std::binary_search(task->partitions().begin(), task->partitions().end(), tp)) {
+        EDDY_RETURN_IF_ERROR(task->SetInitialPartitionTime(tp, time));
+      }
+    }
     if (!stateful) {
       EDDY_RETURN_IF_ERROR(Prefix(task->Initialize(now), absl::StrCat("stream thread ", name_,
                                                                       ": creating task ", id.ToString())));

@@ -4,7 +4,8 @@
 //   Poll -> restore a slice of the restoring tasks' changelogs -> each partition's records to its task, as
 //   one span (Task::Process) -> Punctuate -> maybe Commit.
 // Rebalances (eager protocol) run inside Poll: revoked partitions are committed and their tasks closed;
-// assigned partitions get new tasks (CreateTasks).
+// assigned partitions get new tasks (CreateTasks), whose partition times start from the metadata of the
+// committed offsets (Task::SetInitialPartitionTime).
 //
 // State stores (docs/runtime.md, "State"): a thread whose topology has stores also owns a ThreadCache
 // (its share of statestore.cache.max.bytes), a BlockCache, a restore consumer (no group) and a
@@ -35,11 +36,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "eddy/core/consumer.h"
@@ -179,6 +182,8 @@ class StreamThread final : public RebalanceListener {
   // close: stores flushed and checkpointed even without new input).
   absl::Status Commit(bool force = false);
   absl::Status CreateTasks(const std::vector<TopicPartition>& assignment);
+  absl::StatusOr<std::vector<std::pair<TopicPartition, int64_t>>> CommittedPartitionTimes(
+      const std::vector<TopicPartition>& assignment);
   // ---- Tasks with stores (stream_thread_state.cc). ----
   // CreateStateStructures makes the cache, block cache, sink and restore listener (once).
   void CreateStateStructures();

@@ -79,6 +79,18 @@ absl::Status Task::InitializeStores() {
   return absl::OkStatus();
 }
 
+absl::Status Task::SetInitialPartitionTime(const TopicPartition& tp, int64_t partition_time_ms) {
+  if (state_ != TaskState::kCreated && state_ != TaskState::kRestoring) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
+  }
+  if (!std::binary_search(partitions_.begin(), partitions_.end(), tp)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task ", id().ToString(), " does not read partition ", eddy::ToString(tp)));
+  }
+  initial_partition_times_.emplace_back(tp, partition_time_ms);
+  return absl::OkStatus();
+}
+
 absl::Status Task::Initialize(int64_t wall_clock_ms) {
   if (state_ == TaskState::kCreated) EDDY_RETURN_IF_ERROR(InitializeStores());
   if (state_ != TaskState::kRestoring) {
@@ -129,6 +141,15 @@ absl::Status Task::Initialize(int64_t wall_clock_ms) {
           absl::StrCat("task ", tid.ToString(), " cannot process partition ", eddy::ToString(tp)));
     }
   }
+  // Restored partition times, before the nodes' Init: stream-time punctuators are scheduled from the
+  // stream time.
+  for (const auto& [tp, time] : initial_partition_times_) {
+    Input* in = FindInput(tp);
+    if (in == nullptr || time <= in->partition_time) continue;
+    in->partition_time = time;
+    context_.stream_time_ = std::max(context_.stream_time_, time);
+  }
+  initial_partition_times_.clear();
   for (auto& node : nodes_) {
     absl::Status st;
     try {

@@ -31,8 +31,9 @@ struct ConsumerConfig {
   OffsetReset auto_offset_reset = OffsetReset::kLatest;  // auto.offset.reset
   bool enable_auto_commit = true;              // enable.auto.commit
   int64_t auto_commit_interval_ms = 5000;      // auto.commit.interval.ms
-  int32_t max_poll_records = 500;              // max.poll.records (whole batches are returned: may exceed it
-                                               // by up to one batch)
+  int32_t max_poll_records = 500;              // max.poll.records, shared evenly by the partitions with
+                                               // records (whole batches are returned: may exceed it by up to
+                                               // one batch per partition)
   int32_t fetch_max_bytes = 52428800;          // fetch.max.bytes
   int32_t max_partition_fetch_bytes = 1048576; // max.partition.fetch.bytes
   int64_t session_timeout_ms = 45000;          // session.timeout.ms
@@ -44,6 +45,8 @@ struct ConsumerConfig {
   absl::Status Set(absl::string_view name, absl::string_view value);
 };
 
+// An offset of a partition with its commit metadata (Kafka's OffsetAndMetadata with its partition): what
+// CommitSync takes and CommittedOffsets returns. Kafka Streams keeps the partition time in the metadata.
 struct TopicPartitionOffset {
   TopicPartition tp;
   int64_t offset = -1;
@@ -75,7 +78,8 @@ class Consumer {
   virtual absl::Status Unsubscribe() = 0;
   virtual std::vector<TopicPartition> Assignment() const = 0;
 
-  // Poll returns the next batches of the assigned partitions into *records (its buffers are reused: keep one
+  // Poll returns the next batches of the assigned partitions (several partitions per poll, none in long
+  // runs, as Kafka's fetcher does) into *records (its buffers are reused: keep one
   // ConsumerRecords per consumer for a poll loop without allocation). Waits up to `timeout` for data.
   // Drives group membership: rebalance callbacks run inside Poll. Errors: kOutOfRange with
   // auto.offset.reset=none, kDataLoss for a corrupt batch (with check.crcs), kFailedPrecondition when
@@ -99,8 +103,14 @@ class Consumer {
   // CommitAsync commits the current positions; `callback` (may be null) runs later on an internal thread
   // or inside a later Poll.
   virtual void CommitAsync(CommitCallback callback = nullptr) = 0;
+  // CommittedOffsets returns the group's committed offset and metadata for each of `partitions` that has
+  // one (Kafka's committed(Set<TopicPartition>), one round trip), in no particular order; partitions
+  // without a commit are left out. kInvalidArgument or kFailedPrecondition without a group.id; a fetch
+  // error (kUnavailable when the coordinator is loading or away).
+  virtual absl::StatusOr<std::vector<TopicPartitionOffset>> CommittedOffsets(
+      const std::vector<TopicPartition>& partitions) = 0;
   // Committed returns the group's committed offset for `tp`, or nullopt if there is none.
-  virtual absl::StatusOr<std::optional<int64_t>> Committed(const TopicPartition& tp) = 0;
+  absl::StatusOr<std::optional<int64_t>> Committed(const TopicPartition& tp);
 
   // Close commits (if auto-commit is on), leaves the group and releases the consumer. Also done by the
   // destructor.

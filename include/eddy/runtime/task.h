@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -66,6 +67,13 @@ class Task {
   // another name; a store's build or Init error (stores opened before it are closed again), with the task
   // id and store name added.
   absl::Status InitializeStores();
+
+  // SetInitialPartitionTime restores the partition time of input `tp` (from the metadata of its committed
+  // offset, as Kafka Streams does since 2.4) before the task runs: the task's stream time starts at the
+  // highest of them, so a record later than the grace period behind it is dropped as late even if it is the
+  // first one the task sees after a restart or a move to another thread. Only before Initialize:
+  // kFailedPrecondition otherwise; kInvalidArgument if `tp` is not one of the task's partitions.
+  absl::Status SetInitialPartitionTime(const TopicPartition& tp, int64_t partition_time_ms);
 
   // Initialize creates and wires the physical nodes and calls their Init (user processors' Init, which may
   // schedule punctuators and look up stores; wall-clock schedules start from `wall_clock_ms`); calls
@@ -154,6 +162,8 @@ class Task {
   std::vector<std::unique_ptr<StateStore>> stores_;
   std::vector<std::unique_ptr<ProcessorNode>> nodes_;
   std::vector<Input> inputs_;
+  // SetInitialPartitionTime's values, applied by Initialize (which creates inputs_).
+  std::vector<std::pair<TopicPartition, int64_t>> initial_partition_times_;
   // Wall-clock time of the last processed record or idle advance of stream time (Initialize: its time).
   int64_t idle_mark_ms_ = 0;
 };
