@@ -30,43 +30,20 @@
 #include "eddy/dsl/materialized.h"
 #include "eddy/dsl/session_windowed_kstream.h"
 #include "eddy/dsl/sliding_windowed_kstream.h"
+#include "eddy/dsl/stream_aggregations.h"
 #include "eddy/dsl/table_nodes.h"
 #include "eddy/dsl/time_windowed_kstream.h"
 
 namespace eddy {
 
 template <typename K, typename V>
-class KGroupedStream {
+class KGroupedStream : public dsl_internal::CountReduceAggregate<KGroupedStream<K, V>, K, V, K> {
  public:
   using Key = K;
   using Value = V;
 
-  // ---- Count: the number of records per key. ----
-  template <typename M = Materialized>
-  KTable<K, int64_t> Count(const M& materialized = M(), const Named& named = {}) const {
-    return Run<int64_t>("count", named, materialized,
-                        [](const K&, const V&, const int64_t* old) -> int64_t { return old ? *old + 1 : 1; });
-  }
-
-  // ---- Reduce: reducer(aggregate, value) -> new aggregate; the first value of a key is its aggregate. ----
-  template <typename R, typename M = Materialized>
-    requires std::is_invocable_r_v<V, R&, const V&, const V&>
-  KTable<K, V> Reduce(R reducer, const M& materialized = M(), const Named& named = {}) const {
-    return Run<V>("reduce", named, materialized,
-                  [reducer](const K&, const V& v, const V* old) mutable -> V { return old ? reducer(*old, v) : v; });
-  }
-
-  // ---- Aggregate: initializer() -> VA starts a key; aggregator(key, value, aggregate) -> new aggregate. ----
-  template <typename I, typename A, typename M = Materialized>
-    requires std::is_invocable_v<I&> &&
-             std::is_invocable_v<A&, const K&, const V&, const std::decay_t<std::invoke_result_t<I&>>&>
-  auto Aggregate(I initializer, A aggregator, const M& materialized = M(), const Named& named = {}) const {
-    using VA = std::decay_t<std::invoke_result_t<I&>>;
-    return Run<VA>("aggregate", named, materialized,
-                   [initializer, aggregator](const K& k, const V& v, const VA* old) mutable -> VA {
-                     return old ? VA(aggregator(k, v, *old)) : VA(aggregator(k, v, initializer()));
-                   });
-  }
+  // Count, Reduce(reducer), Aggregate(initializer, aggregator): see the table above and
+  // stream_aggregations.h.
 
   // ---- WindowedBy: aggregate per window (windows.h, docs/windows.md): time windows (tumbling, hopping),
   // sliding windows or session windows. ----
@@ -83,6 +60,7 @@ class KGroupedStream {
  private:
   template <typename, typename, typename>
   friend class KStream;
+  friend class dsl_internal::CountReduceAggregate<KGroupedStream, K, V, K>;
 
   // Input(name) returns the stream to aggregate: the grouped stream, or its repartitioned copy (through
   // "<name>-repartition"; empty name: the default).

@@ -26,6 +26,7 @@
 #include "eddy/dsl/kstream.h"
 #include "eddy/dsl/ktable.h"
 #include "eddy/dsl/materialized.h"
+#include "eddy/dsl/stream_aggregations.h"
 #include "eddy/dsl/suppress.h"
 #include "eddy/dsl/time_windowed_kstream.h"
 #include "eddy/dsl/window_nodes.h"
@@ -67,16 +68,12 @@ class SessionStoreGetter final : public TableGetter<Windowed<typename KS::Type>,
 }  // namespace dsl_internal
 
 template <typename K, typename V>
-class SessionWindowedKStream {
+class SessionWindowedKStream
+    : public dsl_internal::WindowedKStreamBase<SessionWindowedKStream<K, V>, K, V, SessionWindows> {
  public:
   using Key = K;
   using Value = V;
-
-  SessionWindowedKStream Emit(const EmitStrategy& strategy) const {
-    SessionWindowedKStream out = *this;
-    out.on_close_ = strategy.on_window_close();
-    return out;
-  }
+  // Emit(EmitStrategy): see the table above.
 
   // ---- Count: records per session. ----
   template <typename M = Materialized>
@@ -105,52 +102,37 @@ class SessionWindowedKStream {
   }
 
  private:
+  using Base = dsl_internal::WindowedKStreamBase<SessionWindowedKStream, K, V, SessionWindows>;
   template <typename, typename>
   friend class KGroupedStream;
-  SessionWindowedKStream(dsl_internal::GraphBuilder* graph, std::function<KStream<K, V>(const std::string&)> input,
-                         std::string grouped_name, SessionWindows windows)
-      : in_{graph, std::move(input), std::move(grouped_name)}, windows_(windows) {}
+  SessionWindowedKStream(dsl_internal::GraphBuilder* graph, typename Base::Input input, std::string grouped_name,
+                         SessionWindows windows)
+      : Base(graph, std::move(input), std::move(grouped_name), windows) {}
 
   template <typename VA, typename M, typename I, typename A, typename Mg>
   KTable<Windowed<K>, VA> Run(const char* op, const Named& named, const M& materialized, I init, A agg, Mg merge,
                               bool reduce = false) const {
     const Materialized& m = materialized;
-    dsl_internal::GraphBuilder* graph = in_.graph;
-    KStream<K, V> in = in_.input(!in_.grouped_name.empty() ? in_.grouped_name : m.name);
-    const int id = dsl_internal::WindowAccess::AddChild(in, op, named.name());
-    const std::string store = m.name.empty() ? graph->name(id) + "-store" : m.name;
-    const std::string buffer = on_close_ ? store + "-close-buffer" : std::string();
-    if (absl::Status st = windows_.Validate(); !st.ok()) {
-      dsl_internal::RecordGraphError(graph, std::string(st.message()));
+    const SessionWindows windows = this->windows_;
+    typename Base::Node node = this->AddNode(op, named, m);
+    if (absl::Status st = windows.Validate(); !st.ok()) {
+      dsl_internal::RecordGraphError(this->graph_, std::string(st.message()));
     } else {
-      dsl_internal::AddSessionStore(graph, id, store, m, windows_.gap_ms + windows_.grace_ms, buffer);
+      dsl_internal::AddSessionStore(this->graph_, node.id, node.store, m, windows.gap_ms + windows.grace_ms,
+                                    node.buffer);
     }
-    auto serdes = dsl_internal::MaterializedSerdes<K, VA>(materialized);
-    auto ks = serdes.first;
-    auto vas = serdes.second;
-    using KS = decltype(ks);
-    using VAS = decltype(vas);
-    const SessionWindows windows = windows_;
-    auto info = std::make_shared<dsl_internal::WindowedTableInfo>(dsl_internal::WindowedTableInfo{id, store, buffer});
-    dsl_internal::WindowAccess::SetFactory(in, id, [info, windows, ks, vas, init, agg, merge, reduce] {
-      return dsl_internal::SessionAggregateTerminal<K, V, KS, VAS, I, A, Mg>(info->store, info->close_buffer, windows,
-                                                                           ks, vas, init, agg, merge, reduce);
-    });
-    dsl_internal::TableGetterSupplier<Windowed<K>, VA> getter =
-        [store, ks, vas]() -> std::unique_ptr<dsl_internal::TableGetter<Windowed<K>, VA>> {
-      return std::make_unique<dsl_internal::SessionStoreGetter<KS, VAS>>(store, ks, vas);
-    };
-    return dsl_internal::WindowAccess::MakeTable<Windowed<K>, VA>(
-        graph, id, std::move(getter), store, std::move(info));
+    return this->template Finish<VA>(
+        node, materialized,
+        [windows, init, agg, merge, reduce]<typename KS, typename VAS>(KS ks, VAS vas, auto info) {
+          return [info, windows, ks, vas, init, agg, merge, reduce] {
+            return dsl_internal::SessionAggregateTerminal<K, V, KS, VAS, I, A, Mg>(
+                info->store, info->close_buffer, windows, ks, vas, init, agg, merge, reduce);
+          };
+        },
+        []<typename KS, typename VAS>(const std::string& store, KS ks, VAS vas) {
+          return std::make_unique<dsl_internal::SessionStoreGetter<KS, VAS>>(store, ks, vas);
+        });
   }
-
-  struct {
-    dsl_internal::GraphBuilder* graph;
-    std::function<KStream<K, V>(const std::string&)> input;
-    std::string grouped_name;
-  } in_;
-  SessionWindows windows_;
-  bool on_close_ = false;
 };
 
 }  // namespace eddy

@@ -46,40 +46,17 @@ inline constexpr size_t kSlidingValuePrefix = 8;
 // fn(key, value, const VA* old) -> VA (old null: a new window starts from the initializer).
 // `close_buffer`: the WindowCloseBuffer's store with EmitStrategy::OnWindowClose or Suppress, else empty.
 template <typename K, typename V, typename KS, typename VAS, typename Fn>
-class SlidingWindowAggregateTerminal {
+class SlidingWindowAggregateTerminal final
+    : public WindowedAggregateTerminal<SlidingWindowAggregateTerminal<K, V, KS, VAS, Fn>, WindowStore, K, V, KS, VAS> {
+  using Base = WindowedAggregateTerminal<SlidingWindowAggregateTerminal, WindowStore, K, V, KS, VAS>;
+  EDDY_WINDOWED_TERMINAL_MEMBERS(Base);
+
  public:
   using VA = typename VAS::Type;
   SlidingWindowAggregateTerminal(std::string store, std::string close_buffer, SlidingWindows windows, KS ks,
                                  VAS vas, Fn fn)
-      : store_name_(std::move(store)), buffer_name_(std::move(close_buffer)), windows_(windows),
-        key_serde_(std::move(ks)), value_serde_(std::move(vas)), fn_(std::move(fn)) {}
-
-  void operator()(const K& k, const V& v) {
-    // Windows this record's timestamp closed go out first, while the store still has them.
-    absl::Status st;
-    if (on_close() && buffer_.HasClosed(ctx_->stream_time())) st = EmitClosed(ctx_->stream_time());
-    if (st.ok()) st = Apply(k, v);
-    if (!st.ok()) [[unlikely]] ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
-  }
-  absl::Status Init(TaskContext* ctx, const std::string& name) {
-    ctx_ = ctx;
-    node_ = &name;
-    EDDY_ASSIGN_OR_RETURN(store_, FindTaskStore<WindowStore>(ctx, name, store_name_));
-    if (on_close()) {
-      EDDY_ASSIGN_OR_RETURN(KeyValueStore * buffer, FindTaskStore<KeyValueStore>(ctx, name, buffer_name_));
-      EDDY_RETURN_IF_ERROR(buffer_.Init(buffer));
-      ctx->Schedule(kCloseCheckIntervalMs, PunctuationType::kWallClockTime, [this](int64_t) {
-        absl::Status st = EmitClosed(ctx_->stream_time());
-        if (!st.ok()) ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
-      });
-    } else {
-      store_->SetFlushListener([this](absl::Span<const WindowChange> changes) { return EmitUpdates(changes); },
-                               /*send_old_values=*/false);
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Connect(const std::string& name, int port, ProcessorNode* child) { return out_.Connect(name, port, child); }
-  void Close() {}
+      : Base(std::move(store), std::move(close_buffer), std::move(ks), std::move(vas)), windows_(windows),
+        fn_(std::move(fn)) {}
 
  private:
   // A window of the record's key read from the store: its start, largest record timestamp and aggregate.
@@ -88,7 +65,6 @@ class SlidingWindowAggregateTerminal {
     int64_t max_ts = 0;
     std::string agg;
   };
-  bool on_close() const { return !buffer_name_.empty(); }
   int64_t d() const { return windows_.time_difference_ms; }
 
   absl::Status Apply(const K& k, const V& v) {
@@ -291,24 +267,13 @@ class SlidingWindowAggregateTerminal {
     });
   }
 
-  std::string store_name_;
-  std::string buffer_name_;
   SlidingWindows windows_;
-  KS key_serde_;
-  VAS value_serde_;
   Fn fn_;
-  WindowedOut<K, VA> out_;
-  LateRecordCounter late_;
-  WindowCloseBuffer buffer_;
-  TaskContext* ctx_ = nullptr;
-  const std::string* node_ = nullptr;
-  WindowStore* store_ = nullptr;
   int64_t ts_ = 0;           // the record being applied
   int64_t stream_time_ = 0;  // including it
   std::vector<Found> found_;  // reused; the first n_found_ are the current record's
   size_t n_found_ = 0;
-  std::string key_buf_, value_buf_, agg_buf_, windowed_buf_;
-  Windowed<K> windowed_{};
+  std::string agg_buf_;
   VA agg_{};
 };
 

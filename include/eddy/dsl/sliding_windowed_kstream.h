@@ -32,6 +32,7 @@
 #include "eddy/dsl/ktable.h"
 #include "eddy/dsl/materialized.h"
 #include "eddy/dsl/sliding_window_nodes.h"
+#include "eddy/dsl/stream_aggregations.h"
 #include "eddy/dsl/suppress.h"
 #include "eddy/dsl/window_nodes.h"
 #include "eddy/dsl/windowed_serde.h"
@@ -41,96 +42,53 @@
 namespace eddy {
 
 template <typename K, typename V>
-class SlidingWindowedKStream {
+class SlidingWindowedKStream
+    : public dsl_internal::WindowedKStreamBase<SlidingWindowedKStream<K, V>, K, V, SlidingWindows>,
+      public dsl_internal::CountReduceAggregate<SlidingWindowedKStream<K, V>, K, V, Windowed<K>> {
  public:
   using Key = K;
   using Value = V;
-
-  // Emit sets when results go out (Kafka's emitStrategy).
-  SlidingWindowedKStream Emit(const EmitStrategy& strategy) const {
-    SlidingWindowedKStream out = *this;
-    out.on_close_ = strategy.on_window_close();
-    return out;
-  }
-
-  // ---- Count: the number of records per key and window. ----
-  template <typename M = Materialized>
-  KTable<Windowed<K>, int64_t> Count(const M& materialized = M(), const Named& named = {}) const {
-    return Run<int64_t>("count", named, materialized,
-                        [](const K&, const V&, const int64_t* old) -> int64_t { return old ? *old + 1 : 1; });
-  }
-  // ---- Reduce: reducer(aggregate, value); a window's first value is its aggregate. ----
-  template <typename R, typename M = Materialized>
-    requires std::is_invocable_r_v<V, R&, const V&, const V&>
-  KTable<Windowed<K>, V> Reduce(R reducer, const M& materialized = M(), const Named& named = {}) const {
-    return Run<V>("reduce", named, materialized,
-                  [reducer](const K&, const V& v, const V* old) mutable -> V { return old ? reducer(*old, v) : v; });
-  }
-  // ---- Aggregate: initializer() starts each window; aggregator(key, value, aggregate) -> new aggregate. A
-  // new window may start from a copy of another window's aggregate (the records the two share). ----
-  template <typename I, typename A, typename M = Materialized>
-    requires std::is_invocable_v<I&> &&
-             std::is_invocable_v<A&, const K&, const V&, const std::decay_t<std::invoke_result_t<I&>>&>
-  auto Aggregate(I initializer, A aggregator, const M& materialized = M(), const Named& named = {}) const {
-    using VA = std::decay_t<std::invoke_result_t<I&>>;
-    return Run<VA>("aggregate", named, materialized,
-                   [initializer, aggregator](const K& k, const V& v, const VA* old) mutable -> VA {
-                     return old ? VA(aggregator(k, v, *old)) : VA(aggregator(k, v, initializer()));
-                   });
-  }
+  // Emit(EmitStrategy), Count, Reduce(reducer), Aggregate(initializer, aggregator): see the table above and
+  // stream_aggregations.h.
 
  private:
+  using Base = dsl_internal::WindowedKStreamBase<SlidingWindowedKStream, K, V, SlidingWindows>;
   template <typename, typename>
   friend class KGroupedStream;
-  SlidingWindowedKStream(dsl_internal::GraphBuilder* graph, std::function<KStream<K, V>(const std::string&)> input,
-                         std::string grouped_name, SlidingWindows windows)
-      : in_{graph, std::move(input), std::move(grouped_name)}, windows_(windows) {}
+  friend class dsl_internal::CountReduceAggregate<SlidingWindowedKStream, K, V, Windowed<K>>;
+  SlidingWindowedKStream(dsl_internal::GraphBuilder* graph, typename Base::Input input, std::string grouped_name,
+                         SlidingWindows windows)
+      : Base(graph, std::move(input), std::move(grouped_name), windows) {}
 
   template <typename VA, typename M, typename Fn>
   KTable<Windowed<K>, VA> Run(const char* op, const Named& named, const M& materialized, Fn fn) const {
     const Materialized& m = materialized;
-    dsl_internal::GraphBuilder* graph = in_.graph;
-    KStream<K, V> in = in_.input(!in_.grouped_name.empty() ? in_.grouped_name : m.name);
-    const int id = dsl_internal::WindowAccess::AddChild(in, op, named.name());
-    const std::string store = m.name.empty() ? graph->name(id) + "-store" : m.name;
-    const std::string buffer = on_close_ ? store + "-close-buffer" : std::string();
-    if (absl::Status st = windows_.Validate(); !st.ok()) {
-      dsl_internal::RecordGraphError(graph, std::string(st.message()));
-    } else if (m.retention_ms >= 0 && m.retention_ms < windows_.MinRetention()) {
+    const SlidingWindows windows = this->windows_;
+    typename Base::Node node = this->AddNode(op, named, m);
+    if (absl::Status st = windows.Validate(); !st.ok()) {
+      dsl_internal::RecordGraphError(this->graph_, std::string(st.message()));
+    } else if (m.retention_ms >= 0 && m.retention_ms < windows.MinRetention()) {
       dsl_internal::RecordGraphError(
-          graph, absl::StrCat("store ", store, ": retention ", m.retention_ms,
-                              " ms is shorter than 2 * time difference + grace period + 1 ms (",
-                              windows_.MinRetention(), " ms)"));
+          this->graph_, absl::StrCat("store ", node.store, ": retention ", m.retention_ms,
+                                     " ms is shorter than 2 * time difference + grace period + 1 ms (",
+                                     windows.MinRetention(), " ms)"));
     } else {
-      dsl_internal::AddWindowStore(graph, id, store, m, windows_.time_difference_ms, windows_.MinRetention(), buffer);
+      dsl_internal::AddWindowStore(this->graph_, node.id, node.store, m, windows.time_difference_ms,
+                                   windows.MinRetention(), node.buffer);
     }
-    auto serdes = dsl_internal::MaterializedSerdes<K, VA>(materialized);
-    auto ks = serdes.first;
-    auto vas = serdes.second;
-    using KS = decltype(ks);
-    using VAS = decltype(vas);
-    const SlidingWindows windows = windows_;
-    auto info = std::make_shared<dsl_internal::WindowedTableInfo>(dsl_internal::WindowedTableInfo{id, store, buffer});
-    dsl_internal::WindowAccess::SetFactory(in, id, [info, windows, ks, vas, fn] {
-      return dsl_internal::SlidingWindowAggregateTerminal<K, V, KS, VAS, Fn>(info->store, info->close_buffer, windows,
-                                                                             ks, vas, fn);
-    });
-    dsl_internal::TableGetterSupplier<Windowed<K>, VA> getter =
-        [store, ks, vas]() -> std::unique_ptr<dsl_internal::TableGetter<Windowed<K>, VA>> {
-      return std::make_unique<dsl_internal::WindowStoreGetter<KS, VAS>>(store, ks, vas,
-                                                                        dsl_internal::kSlidingValuePrefix);
-    };
-    return dsl_internal::WindowAccess::MakeTable<Windowed<K>, VA>(graph, id, std::move(getter), store,
-                                                                  std::move(info));
+    return this->template Finish<VA>(
+        node, materialized,
+        [windows, fn]<typename KS, typename VAS>(KS ks, VAS vas, auto info) {
+          return [info, windows, ks, vas, fn] {
+            return dsl_internal::SlidingWindowAggregateTerminal<K, V, KS, VAS, Fn>(info->store, info->close_buffer,
+                                                                                   windows, ks, vas, fn);
+          };
+        },
+        []<typename KS, typename VAS>(const std::string& store, KS ks, VAS vas) {
+          return std::make_unique<dsl_internal::WindowStoreGetter<KS, VAS>>(store, ks, vas,
+                                                                            dsl_internal::kSlidingValuePrefix);
+        });
   }
-
-  struct {
-    dsl_internal::GraphBuilder* graph;
-    std::function<KStream<K, V>(const std::string&)> input;
-    std::string grouped_name;
-  } in_;
-  SlidingWindows windows_;
-  bool on_close_ = false;
 };
 
 }  // namespace eddy

@@ -161,38 +161,39 @@ inline int64_t LoadBigEndian64At(absl::string_view s, size_t pos) {
   return static_cast<int64_t>(absl::big_endian::Load64(s.data() + pos));
 }
 
-// Count/Reduce/Aggregate over TimeWindows. fn(key, value, const VA* old) -> VA (old null for a new window).
-// `close_buffer`: the name of the WindowCloseBuffer's store with EmitStrategy::OnWindowClose, else empty.
-template <typename K, typename V, typename KS, typename VAS, typename Fn>
-class TimeWindowAggregateTerminal {
+// What the windowed aggregation terminals share: the store lookup, the close buffer and its wall-clock
+// check (EmitStrategy::OnWindowClose), the store's flush listener (the default strategy), the output port
+// and error reporting. CRTP: Derived supplies the per-kind work, called statically (no virtual call):
+//   absl::Status Apply(const K&, const V&);                      // adds a record to its windows
+//   absl::Status EmitUpdates(absl::Span<const Store's Change>);  // the flush listener's changes downstream
+//   absl::Status EmitClosed(int64_t stream_time);                // the closed windows in buffer_ downstream
+// Store: WindowStore or SessionStore. Owned by one task's node; used by its stream thread only.
+template <typename Derived, typename Store, typename K, typename V, typename KS, typename VAS>
+class WindowedAggregateTerminal {
  public:
   using VA = typename VAS::Type;
-  TimeWindowAggregateTerminal(std::string store, std::string close_buffer, TimeWindows windows, KS ks, VAS vas,
-                              Fn fn)
-      : store_name_(std::move(store)), buffer_name_(std::move(close_buffer)), windows_(windows),
-        key_serde_(std::move(ks)), value_serde_(std::move(vas)), fn_(std::move(fn)) {}
 
   void operator()(const K& k, const V& v) {
     // Windows this record's timestamp closed go out first, while the store still has them (applying the
     // record may expire their segment).
     absl::Status st;
-    if (on_close() && buffer_.HasClosed(ctx_->stream_time())) st = EmitClosed(ctx_->stream_time());
-    if (st.ok()) st = Apply(k, v);
-    if (!st.ok()) [[unlikely]] ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
+    if (on_close() && buffer_.HasClosed(ctx_->stream_time())) st = self().EmitClosed(ctx_->stream_time());
+    if (st.ok()) st = self().Apply(k, v);
+    if (!st.ok()) [[unlikely]] Fail(st);
   }
   absl::Status Init(TaskContext* ctx, const std::string& name) {
     ctx_ = ctx;
     node_ = &name;
-    EDDY_ASSIGN_OR_RETURN(store_, FindTaskStore<WindowStore>(ctx, name, store_name_));
+    EDDY_ASSIGN_OR_RETURN(store_, FindTaskStore<Store>(ctx, name, store_name_));
     if (on_close()) {
       EDDY_ASSIGN_OR_RETURN(KeyValueStore * buffer, FindTaskStore<KeyValueStore>(ctx, name, buffer_name_));
       EDDY_RETURN_IF_ERROR(buffer_.Init(buffer));
       ctx->Schedule(kCloseCheckIntervalMs, PunctuationType::kWallClockTime, [this](int64_t) {
-        absl::Status st = EmitClosed(ctx_->stream_time());
-        if (!st.ok()) ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
+        absl::Status st = self().EmitClosed(ctx_->stream_time());
+        if (!st.ok()) Fail(st);
       });
     } else {
-      store_->SetFlushListener([this](absl::Span<const WindowChange> changes) { return EmitUpdates(changes); },
+      store_->SetFlushListener([this](auto changes) { return self().EmitUpdates(changes); },
                                /*send_old_values=*/false);
     }
     return absl::OkStatus();
@@ -200,9 +201,69 @@ class TimeWindowAggregateTerminal {
   absl::Status Connect(const std::string& name, int port, ProcessorNode* child) { return out_.Connect(name, port, child); }
   void Close() {}
 
- private:
-  bool on_close() const { return !buffer_name_.empty(); }
+ protected:
+  // `close_buffer`: the name of the WindowCloseBuffer's store with EmitStrategy::OnWindowClose, else empty.
+  WindowedAggregateTerminal(std::string store, std::string close_buffer, KS ks, VAS vas)
+      : store_name_(std::move(store)), buffer_name_(std::move(close_buffer)), key_serde_(std::move(ks)),
+        value_serde_(std::move(vas)) {}
 
+  bool on_close() const { return !buffer_name_.empty(); }
+  // Fails the task with `st`, naming the node.
+  void Fail(const absl::Status& st) {
+    ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
+  }
+
+  std::string store_name_;
+  std::string buffer_name_;
+  KS key_serde_;
+  VAS value_serde_;
+  WindowedOut<K, VA> out_;
+  LateRecordCounter late_;
+  WindowCloseBuffer buffer_;
+  TaskContext* ctx_ = nullptr;
+  const std::string* node_ = nullptr;  // the node's name, owned by the node
+  Store* store_ = nullptr;
+  std::string key_buf_, value_buf_, windowed_buf_;
+  Windowed<K> windowed_{};
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
+
+// The base's members, for a terminal deriving from WindowedAggregateTerminal (a dependent base).
+#define EDDY_WINDOWED_TERMINAL_MEMBERS(Base)                                                             \
+  friend Base;                                                                                          \
+  using Base::on_close;                                                                                 \
+  using Base::store_name_;                                                                              \
+  using Base::key_serde_;                                                                               \
+  using Base::value_serde_;                                                                             \
+  using Base::out_;                                                                                     \
+  using Base::late_;                                                                                    \
+  using Base::buffer_;                                                                                  \
+  using Base::ctx_;                                                                                     \
+  using Base::node_;                                                                                    \
+  using Base::store_;                                                                                   \
+  using Base::key_buf_;                                                                                 \
+  using Base::value_buf_;                                                                               \
+  using Base::windowed_buf_;                                                                            \
+  using Base::windowed_
+
+// Count/Reduce/Aggregate over TimeWindows. fn(key, value, const VA* old) -> VA (old null for a new window).
+// `close_buffer`: the name of the WindowCloseBuffer's store with EmitStrategy::OnWindowClose, else empty.
+template <typename K, typename V, typename KS, typename VAS, typename Fn>
+class TimeWindowAggregateTerminal final
+    : public WindowedAggregateTerminal<TimeWindowAggregateTerminal<K, V, KS, VAS, Fn>, WindowStore, K, V, KS, VAS> {
+  using Base = WindowedAggregateTerminal<TimeWindowAggregateTerminal, WindowStore, K, V, KS, VAS>;
+  EDDY_WINDOWED_TERMINAL_MEMBERS(Base);
+
+ public:
+  using VA = typename VAS::Type;
+  TimeWindowAggregateTerminal(std::string store, std::string close_buffer, TimeWindows windows, KS ks, VAS vas,
+                              Fn fn)
+      : Base(std::move(store), std::move(close_buffer), std::move(ks), std::move(vas)), windows_(windows),
+        fn_(std::move(fn)) {}
+
+ private:
   absl::Status Apply(const K& k, const V& v) {
     const int64_t ts = ctx_->timestamp();
     const int64_t stream_time = ctx_->stream_time();
@@ -271,70 +332,32 @@ class TimeWindowAggregateTerminal {
     });
   }
 
-  std::string store_name_;
-  std::string buffer_name_;
   TimeWindows windows_;
-  KS key_serde_;
-  VAS value_serde_;
   Fn fn_;
-  WindowedOut<K, VA> out_;
-  LateRecordCounter late_;
-  WindowCloseBuffer buffer_;
-  TaskContext* ctx_ = nullptr;
-  const std::string* node_ = nullptr;
-  WindowStore* store_ = nullptr;
-  std::string key_buf_, value_buf_, windowed_buf_;
-  Windowed<K> windowed_{};
   VA agg_{};
 };
 
 // Count/Reduce/Aggregate over SessionWindows (Kafka's KStreamSessionWindowAggregate). init() -> VA starts
 // a session; agg(key, value, aggregate) -> VA adds a record; merge(key, a, b) -> VA merges two sessions.
 template <typename K, typename V, typename KS, typename VAS, typename Initializer, typename Agg, typename Merge>
-class SessionAggregateTerminal {
+class SessionAggregateTerminal final
+    : public WindowedAggregateTerminal<SessionAggregateTerminal<K, V, KS, VAS, Initializer, Agg, Merge>,
+                                       SessionStore, K, V, KS, VAS> {
+  using Base = WindowedAggregateTerminal<SessionAggregateTerminal, SessionStore, K, V, KS, VAS>;
+  EDDY_WINDOWED_TERMINAL_MEMBERS(Base);
+
  public:
   using VA = typename VAS::Type;
   SessionAggregateTerminal(std::string store, std::string close_buffer, SessionWindows windows, KS ks, VAS vas,
                            Initializer init, Agg agg, Merge merge, bool reduce)
-      : store_name_(std::move(store)), buffer_name_(std::move(close_buffer)), windows_(windows),
-        key_serde_(std::move(ks)), value_serde_(std::move(vas)), init_(std::move(init)), agg_fn_(std::move(agg)),
-        merge_(std::move(merge)), reduce_(reduce) {}
-
-  void operator()(const K& k, const V& v) {
-    // Windows this record's timestamp closed go out first, while the store still has them (applying the
-    // record may expire their segment).
-    absl::Status st;
-    if (on_close() && buffer_.HasClosed(ctx_->stream_time())) st = EmitClosed(ctx_->stream_time());
-    if (st.ok()) st = Apply(k, v);
-    if (!st.ok()) [[unlikely]] ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
-  }
-  absl::Status Init(TaskContext* ctx, const std::string& name) {
-    ctx_ = ctx;
-    node_ = &name;
-    EDDY_ASSIGN_OR_RETURN(store_, FindTaskStore<SessionStore>(ctx, name, store_name_));
-    if (on_close()) {
-      EDDY_ASSIGN_OR_RETURN(KeyValueStore * buffer, FindTaskStore<KeyValueStore>(ctx, name, buffer_name_));
-      EDDY_RETURN_IF_ERROR(buffer_.Init(buffer));
-      ctx->Schedule(kCloseCheckIntervalMs, PunctuationType::kWallClockTime, [this](int64_t) {
-        absl::Status st = EmitClosed(ctx_->stream_time());
-        if (!st.ok()) ctx_->Fail(absl::Status(st.code(), absl::StrCat("node ", *node_, ": ", st.message())));
-      });
-    } else {
-      store_->SetFlushListener([this](absl::Span<const SessionChange> changes) { return EmitUpdates(changes); },
-                               /*send_old_values=*/false);
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Connect(const std::string& name, int port, ProcessorNode* child) { return out_.Connect(name, port, child); }
-  void Close() {}
+      : Base(std::move(store), std::move(close_buffer), std::move(ks), std::move(vas)), windows_(windows),
+        init_(std::move(init)), agg_fn_(std::move(agg)), merge_(std::move(merge)), reduce_(reduce) {}
 
  private:
   struct Found {
     Window window;
     std::string value;
   };
-  bool on_close() const { return !buffer_name_.empty(); }
-
   absl::Status Apply(const K& k, const V& v) {
     const int64_t ts = ctx_->timestamp();
     const int64_t stream_time = ctx_->stream_time();
@@ -414,24 +437,12 @@ class SessionAggregateTerminal {
     });
   }
 
-  std::string store_name_;
-  std::string buffer_name_;
   SessionWindows windows_;
-  KS key_serde_;
-  VAS value_serde_;
   Initializer init_;
   Agg agg_fn_;
   Merge merge_;
   bool reduce_;
-  WindowedOut<K, VA> out_;
-  LateRecordCounter late_;
-  WindowCloseBuffer buffer_;
-  TaskContext* ctx_ = nullptr;
-  const std::string* node_ = nullptr;
-  SessionStore* store_ = nullptr;
   std::vector<Found> found_;
-  std::string key_buf_, value_buf_, windowed_buf_;
-  Windowed<K> windowed_{};
   VA tmp_{};
 };
 
