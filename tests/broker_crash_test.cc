@@ -4,6 +4,7 @@
 // every acknowledged record is at its offset with its content, that every committed offset survived, and
 // that producing continues. Repeated over several rounds on the same directory.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -107,22 +108,30 @@ TEST(BrokerCrashTest, AcknowledgedRecordsAndCommittedOffsetsSurviveSigkill) {
       RunChild(dir, fds[1], next_id);
     }
     close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    Report r;
+    int64_t acked_this_round = 0;
+    auto take = [&](const Report& report) {
+      if (report.kind == 0) {
+        acked[{static_cast<int32_t>(report.a), report.b}] = report.c;
+        next_id = std::max(next_id, report.c + 1);
+        ++acked_this_round;
+      } else {
+        committed[static_cast<int32_t>(report.a)] = std::max(committed[static_cast<int32_t>(report.a)], report.b);
+      }
+    };
+    // Kill at a random moment after the first acknowledgement (not after a fixed time: on a loaded machine
+    // recovery and the first fsync can take longer than any fixed window, and a round that acknowledged
+    // nothing tests nothing).
+    pollfd readable{fds[0], POLLIN, 0};
+    while (acked_this_round == 0 && poll(&readable, 1, 60000) == 1 && read(fds[0], &r, sizeof(r)) == sizeof(r)) {
+      take(r);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int wstatus = 0;
     ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the child exited by itself with " << WEXITSTATUS(wstatus);
-    Report r;
-    int64_t acked_this_round = 0;
-    while (read(fds[0], &r, sizeof(r)) == sizeof(r)) {
-      if (r.kind == 0) {
-        acked[{static_cast<int32_t>(r.a), r.b}] = r.c;
-        next_id = std::max(next_id, r.c + 1);
-        ++acked_this_round;
-      } else {
-        committed[static_cast<int32_t>(r.a)] = std::max(committed[static_cast<int32_t>(r.a)], r.b);
-      }
-    }
+    while (read(fds[0], &r, sizeof(r)) == sizeof(r)) take(r);
     close(fds[0]);
     next_id += 1000000;  // ids of unacknowledged sends of this round are never reused
     EXPECT_GT(acked_this_round, 0) << "round " << round << " acknowledged nothing";
