@@ -37,8 +37,17 @@ EmbeddedProducer::~EmbeddedProducer() { (void)Close(absl::InfiniteDuration()); }
 
 absl::StatusOr<EmbeddedProducer::TopicState*> EmbeddedProducer::Topic(absl::string_view name) {
   const uint64_t version = broker_->metadata_version();
+  // A task's records mostly go to one topic in a row: one compare instead of hashing the name.
+  if (last_topic_ != nullptr && last_topic_->metadata_version == version && name == last_topic_name_) {
+    return last_topic_;
+  }
+  last_topic_ = nullptr;
   auto it = topics_.find(name);
-  if (it != topics_.end() && it->second.metadata_version == version) return &it->second;
+  if (it != topics_.end() && it->second.metadata_version == version) {
+    last_topic_ = &it->second;
+    last_topic_name_.assign(name.data(), name.size());
+    return last_topic_;
+  }
   absl::StatusOr<BrokerImpl::TopicMeta> meta = broker_->TopicMetadata(name);
   if (!meta.ok()) {
     if (it != topics_.end()) {

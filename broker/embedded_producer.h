@@ -77,6 +77,9 @@ class EmbeddedProducer final : public Producer {
   absl::CondVar sender_cv_;  // work for the sender
   absl::CondVar done_cv_;    // a batch completed (Flush, buffer.memory)
   absl::flat_hash_map<std::string, TopicState> topics_ ABSL_GUARDED_BY(mu_);
+  // The entry of topics_ that Topic() returned last, and its name; reset before topics_ may rehash.
+  TopicState* last_topic_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string last_topic_name_ ABSL_GUARDED_BY(mu_);
   std::deque<std::unique_ptr<Batch>> ready_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Batch>> pool_ ABSL_GUARDED_BY(mu_);
   int64_t open_batches_ ABSL_GUARDED_BY(mu_) = 0;

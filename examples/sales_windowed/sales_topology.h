@@ -31,6 +31,18 @@ struct Sale {
 void ToJson(json::Writer& w, const Sale& s);
 absl::Status FromJson(simdjson::ondemand::value v, Sale* s);
 
+// SaleBinarySerde is the value serde of the repartition topic: the sale parsed once from the input's JSON
+// crosses the topic as fixed-width binary, so the aggregating sub-topology reads it with two loads instead
+// of a second JSON parse (docs/PERFORMANCE.md, issue 4). Lossless. Byte layout (big-endian):
+//   timestamp_ms int64 | amount IEEE-754 double (its bits as uint64) | category bytes (the rest)
+// kDataLoss for fewer than 16 bytes. Stateless, thread-safe.
+struct SaleBinarySerde {
+  using Type = Sale;
+  static constexpr size_t kFixedSize = 16;
+  void Serialize(const Sale& s, std::string* out) const;
+  absl::Status Deserialize(absl::string_view in, Sale* s) const;
+};
+
 // One final result: a category's count and revenue in one window.
 struct SalesPerWindow {
   std::string category;
@@ -50,7 +62,7 @@ struct SalesOptions {
 };
 
 // SalesTopology builds the topology. Node and store names: repartition topic
-// "<application.id>-sales-by-category-repartition", window store "sales-per-category" (changelog
+// "<application.id>-sales-by-category-repartition" (values in SaleBinarySerde's layout), window store "sales-per-category" (changelog
 // "<application.id>-sales-per-category-changelog"), suppression buffer "sales-final-store".
 // kInvalidArgument for a window or grace the windows refuse.
 absl::StatusOr<Topology> SalesTopology(const SalesOptions& options = {});

@@ -47,6 +47,26 @@ TEST(SalesTopologyTest, TimestampsRoundTripWithMilliseconds) {
   EXPECT_EQ(MicrosToRoundedUnits(ToMicros(12.344)), 12.34);
 }
 
+TEST(SalesTopologyTest, RepartitionedSaleRoundTripsExactlyAndShortValueIsDataLoss) {
+  SaleBinarySerde serde;
+  std::string bytes;
+  Sale in{"garden & outdoor, a category longer than the small-string buffer", 0.1 + 0.2, 1705312800123};
+  serde.Serialize(in, &bytes);
+  EXPECT_EQ(bytes.size(), SaleBinarySerde::kFixedSize + in.category.size());
+  Sale out{"stale", 1, 1};
+  ASSERT_TRUE(serde.Deserialize(bytes, &out).ok());
+  EXPECT_EQ(out.category, in.category);
+  EXPECT_EQ(out.amount, in.amount) << "the double's bits cross the topic, not a rounded decimal";
+  EXPECT_EQ(out.timestamp_ms, in.timestamp_ms);
+  in.category.clear();
+  in.timestamp_ms = -1;  // a sale without a valid timestamp still round-trips
+  serde.Serialize(in, &bytes);
+  ASSERT_TRUE(serde.Deserialize(bytes, &out).ok());
+  EXPECT_EQ(out.category, "");
+  EXPECT_EQ(out.timestamp_ms, -1);
+  EXPECT_EQ(serde.Deserialize(absl::string_view(bytes).substr(0, 15), &out).code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(SalesTopologyTest, OneFinalResultPerCategoryAndWindowMatchesIndependentExpectation) {
   SalesOptions options;  // 1-minute windows, 30 s grace
   auto topology = SalesTopology(options);
