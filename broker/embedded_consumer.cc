@@ -284,13 +284,20 @@ absl::Status EmbeddedConsumer::Poll(absl::Duration timeout, ConsumerRecords* rec
     EDDY_RETURN_IF_ERROR(FetchOnce(records));
     if (!records->empty()) return absl::OkStatus();
     const absl::Time now = absl::Now();
-    if (now >= deadline) return absl::OkStatus();
+    if (now >= deadline || wakeup_.exchange(false, std::memory_order_acq_rel)) return absl::OkStatus();
     absl::Time wake = deadline;
     if (mode_ == Mode::kSubscribed) {
       wake = std::min(wake, now + absl::Milliseconds(std::max<int64_t>(1, config_.heartbeat_interval_ms)));
     }
     broker_->notifier().WaitChange(version, wake);
   }
+}
+
+void EmbeddedConsumer::Wakeup() {
+  wakeup_.store(true, std::memory_order_release);
+  // Wakes every consumer waiting on the broker (the others find nothing new and wait again): cheaper than
+  // a notifier per consumer for a call made once per shutdown.
+  broker_->notifier().Notify();
 }
 
 absl::Status EmbeddedConsumer::Seek(const TopicPartition& tp, int64_t offset) {

@@ -4,6 +4,7 @@
 // membership (GroupMember) when subscribed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -32,6 +33,7 @@ class EmbeddedConsumer final : public Consumer {
   std::vector<TopicPartition> Assignment() const override;
   absl::Status Poll(absl::Duration timeout, ConsumerRecords* records) override;
   using Consumer::Poll;
+  void Wakeup() override;
   absl::Status Seek(const TopicPartition& tp, int64_t offset) override;
   absl::Status SeekToBeginning(const std::vector<TopicPartition>& partitions) override;
   absl::Status SeekToEnd(const std::vector<TopicPartition>& partitions) override;
@@ -85,6 +87,7 @@ class EmbeddedConsumer final : public Consumer {
   int64_t next_auto_commit_ms_ = 0;
   int64_t bytes_per_record_ = 128;  // running estimate, to size reads for max.poll.records
   bool closed_ = false;
+  std::atomic<bool> wakeup_{false};  // set by Wakeup (any thread), taken by Poll
 
   // CommitAsync callbacks completed on other threads, run by the next Poll (as Kafka's consumer does).
   struct Completed {

@@ -8,9 +8,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "eddy/core/partitioner.h"
 #include "eddy/kafka_client/kafka_client.h"
 #include "gtest/gtest.h"
@@ -154,6 +156,28 @@ TEST_F(MockClusterTest, SeekStartsReadingAtTheGivenOffset) {
   absl::StatusOr<int64_t> pos = consumer->Position({"t", 0});
   ASSERT_TRUE(pos.ok()) << pos.status();
   EXPECT_EQ(*pos, 10);
+}
+
+TEST_F(MockClusterTest, WakeupEndsAPollWaitingOnAnotherThread) {
+  std::unique_ptr<Consumer> consumer = NewConsumer();
+  ASSERT_OK(consumer->Assign({{"t", 0}}));
+  std::atomic<bool> polling{false};
+  std::thread waker([&] {
+    while (!polling.load()) absl::SleepFor(absl::Milliseconds(1));
+    absl::SleepFor(absl::Milliseconds(300));
+    consumer->Wakeup();
+  });
+  ConsumerRecords records;
+  const absl::Time start = absl::Now();
+  polling.store(true);
+  const absl::Status polled = consumer->Poll(absl::Seconds(30), &records);
+  const absl::Duration waited = absl::Now() - start;
+  waker.join();
+  ASSERT_OK(polled);
+  EXPECT_TRUE(records.empty());
+  EXPECT_LT(waited, absl::Seconds(15)) << "Poll was not woken by Wakeup";
+  ASSERT_OK(consumer->Close());
+  consumer->Wakeup();  // after Close: nothing to wake, no crash
 }
 
 class RecordingListener : public RebalanceListener {

@@ -391,9 +391,16 @@ absl::Status KafkaConsumer::Close() {
   closed_ = true;
   // With enable.auto.commit, librdkafka commits the stored positions while closing; then leaves the group.
   absl::Status s = ErrorToStatus(rd_kafka_consumer_close(rk_.get()), "close");
+  absl::MutexLock lock(&wakeup_mu_);
   queue_.reset();
   rk_.reset();
   return s;
+}
+
+void KafkaConsumer::Wakeup() {
+  absl::MutexLock lock(&wakeup_mu_);
+  // rd_kafka_consumer_poll waits on this queue; the yield makes it return NULL (no message).
+  if (queue_ != nullptr) rd_kafka_queue_yield(queue_.get());
 }
 
 }  // namespace eddy::kafka_client

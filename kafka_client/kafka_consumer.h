@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "eddy/core/consumer.h"
 #include "eddy/core/record_batch.h"
 #include "eddy/kafka_client/kafka_client.h"
@@ -57,6 +58,7 @@ class KafkaConsumer final : public Consumer {
   absl::Status Unsubscribe() override;
   std::vector<TopicPartition> Assignment() const override;
   absl::Status Poll(absl::Duration timeout, ConsumerRecords* records) override;
+  void Wakeup() override;
   absl::Status Seek(const TopicPartition& tp, int64_t offset) override;
   absl::Status SeekToBeginning(const std::vector<TopicPartition>& partitions) override;
   absl::Status SeekToEnd(const std::vector<TopicPartition>& partitions) override;
@@ -84,6 +86,8 @@ class KafkaConsumer final : public Consumer {
   const ConsumerConfig config_;
   HandlePtr rk_;
   QueuePtr queue_;  // the consumer queue: messages, rebalances, commit results
+  // Guards queue_ and rk_ against Close while another thread is in Wakeup (never taken per record).
+  absl::Mutex wakeup_mu_;
   RebalanceListener* listener_ = nullptr;
   bool manual_ = false;  // Assign (not Subscribe)
   bool closed_ = false;

@@ -16,6 +16,7 @@ namespace eddy::runtime_internal {
 namespace {
 
 constexpr int64_t kPublishIntervalMs = 100;
+constexpr int64_t kIdlePublishMs = 5;
 constexpr int64_t kRateWindowMs = 1000;
 
 int64_t NowMs() { return absl::GetCurrentTimeNanos() / 1000000; }
@@ -134,7 +135,8 @@ absl::Status StreamThread::RunLoop() {
       EDDY_RETURN_IF_ERROR(Commit());
       last_commit_ms_ = now;
     }
-    PublishMetrics(now, /*force=*/false);
+    PublishMetrics(now, /*force=*/false,
+                   /*drained=*/records_.count() < static_cast<int64_t>(config.consumer.max_poll_records));
   }
   return absl::OkStatus();
 }
@@ -313,9 +315,10 @@ void StreamThread::OnPartitionsAssigned(const std::vector<TopicPartition>& parti
   SetState(ThreadState::kPartitionsAssigned);
 }
 
-void StreamThread::PublishMetrics(int64_t now_ms, bool force) {
-  if (!force && now_ms < next_publish_ms_) return;
+void StreamThread::PublishMetrics(int64_t now_ms, bool force, bool drained) {
+  if (!force && now_ms < next_publish_ms_ && !(drained && now_ms >= last_publish_ms_ + kIdlePublishMs)) return;
   next_publish_ms_ = now_ms + kPublishIntervalMs;
+  last_publish_ms_ = now_ms;
   ThreadMetricsSnapshot s;
   s.thread_name = name_;
   s.state = ToString(state());

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "eddy/core/consumer.h"
 #include "eddy/core/producer.h"
 #include "eddy/runtime/changelog_sink.h"
@@ -100,11 +101,14 @@ class ProducerCollector final : public RecordCollector {
 };
 
 // The thread's StateRestoreListener: counts restored records per store (for metrics), logs the start and
-// end of each store's restoration, and forwards to the application's listener. Stream thread only.
+// end of each store's restoration and, at most every kProgressLogInterval while it runs, its progress
+// ("N records, offset X of [start, end)"), and forwards to the application's listener. Stream thread only.
 class ThreadRestoreListener final : public StateRestoreListener {
  public:
-  ThreadRestoreListener(std::string thread_name, const LogSink* log, StateRestoreListener* user)
-      : thread_name_(std::move(thread_name)), log_(log), user_(user) {}
+  static constexpr absl::Duration kProgressLogInterval = absl::Seconds(1);
+  ThreadRestoreListener(std::string thread_name, const LogSink* log, StateRestoreListener* user,
+                        absl::Duration progress_interval = kProgressLogInterval)
+      : thread_name_(std::move(thread_name)), log_(log), user_(user), progress_interval_(progress_interval) {}
   void OnRestoreStart(const TopicPartition& changelog, absl::string_view store, int64_t start_offset,
                       int64_t end_offset) override;
   void OnBatchRestored(const TopicPartition& changelog, absl::string_view store, int64_t batch_end_offset,
@@ -114,10 +118,22 @@ class ThreadRestoreListener final : public StateRestoreListener {
   const std::map<std::string, int64_t>& restored() const { return restored_; }
 
  private:
+  // One store partition being restored (keyed by store and changelog partition).
+  struct Progress {
+    int64_t start_offset = 0;
+    int64_t end_offset = 0;
+    int64_t restored = 0;
+    absl::Time started;
+    absl::Time last_logged;
+  };
+  static std::string ProgressKey(const TopicPartition& changelog, absl::string_view store);
+
   const std::string thread_name_;
   const LogSink* log_;
   StateRestoreListener* user_;  // may be null
+  const absl::Duration progress_interval_;
   std::map<std::string, int64_t> restored_;
+  std::map<std::string, Progress> progress_;
 };
 
 class StreamThread final : public RebalanceListener {
@@ -144,8 +160,11 @@ class StreamThread final : public RebalanceListener {
   StreamThread& operator=(const StreamThread&) = delete;
 
   void Start();
-  // Asks the loop to stop after the current iteration (at most poll.ms later when idle).
-  void RequestShutdown() { shutdown_requested_.store(true, std::memory_order_relaxed); }
+  // Asks the loop to stop after the current iteration; an idle thread's Poll is woken. Any thread.
+  void RequestShutdown() {
+    shutdown_requested_.store(true, std::memory_order_relaxed);
+    consumer_->Wakeup();
+  }
   // Waits for the loop to end. Not from the thread itself.
   void Join();
 
@@ -198,7 +217,9 @@ class StreamThread final : public RebalanceListener {
   // Closes every task; with `clean`, commits first. Returns the first error (all tasks are closed anyway).
   absl::Status CloseTasks(bool clean);
   void SetState(ThreadState state);
-  void PublishMetrics(int64_t now_ms, bool force);
+  // Publishes every kPublishIntervalMs, or sooner (kIdlePublishMs) once a poll drained the backlog, so
+  // the published counts catch up when the thread runs out of work; `force`: now.
+  void PublishMetrics(int64_t now_ms, bool force, bool drained = false);
 
   const std::string name_;
   const Shared* const shared_;
@@ -231,6 +252,7 @@ class StreamThread final : public RebalanceListener {
   absl::Status rebalance_error_;  // an error inside a rebalance callback, returned after Poll
   int64_t last_commit_ms_ = 0;
   int64_t next_publish_ms_ = 0;
+  int64_t last_publish_ms_ = 0;
   int64_t rate_sample_ms_ = 0;
   int64_t rate_base_records_ = 0;
   double rate_ = 0;

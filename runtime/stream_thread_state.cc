@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "eddy/core/status.h"
 #include "runtime/stream_thread.h"
@@ -18,23 +19,52 @@ constexpr absl::Duration kLockRetry = absl::Milliseconds(10);
 
 }  // namespace
 
+std::string ThreadRestoreListener::ProgressKey(const TopicPartition& changelog, absl::string_view store) {
+  return absl::StrCat(store, "/", ToString(changelog));
+}
+
 void ThreadRestoreListener::OnRestoreStart(const TopicPartition& changelog, absl::string_view store,
                                            int64_t start_offset, int64_t end_offset) {
   LogLine(*log_, absl::StrCat("stream thread ", thread_name_, ": restoring store ", store, " from ",
                               ToString(changelog), " offsets [", start_offset, ", ", end_offset, ")"));
+  const absl::Time now = absl::Now();
+  progress_[ProgressKey(changelog, store)] = Progress{start_offset, end_offset, 0, now, now};
   if (user_ != nullptr) user_->OnRestoreStart(changelog, store, start_offset, end_offset);
 }
 
 void ThreadRestoreListener::OnBatchRestored(const TopicPartition& changelog, absl::string_view store,
                                             int64_t batch_end_offset, int64_t num_restored) {
   restored_[std::string(store)] += num_restored;
+  auto it = progress_.find(ProgressKey(changelog, store));
+  if (it != progress_.end()) {
+    Progress& p = it->second;
+    p.restored += num_restored;
+    const absl::Time now = absl::Now();
+    if (now - p.last_logged >= progress_interval_) {
+      p.last_logged = now;
+      // Offsets, not records, measure the way left: a compacted changelog has gaps.
+      const int64_t span = std::max<int64_t>(1, p.end_offset - p.start_offset);
+      const int64_t done = std::clamp<int64_t>(batch_end_offset + 1 - p.start_offset, 0, span);
+      LogLine(*log_, absl::StrCat("stream thread ", thread_name_, ": restoring store ", store, " from ",
+                                  ToString(changelog), ": ", p.restored, " records, offset ", batch_end_offset + 1,
+                                  " of [", p.start_offset, ", ", p.end_offset, ") (", done * 100 / span, "%)"));
+    }
+  }
   if (user_ != nullptr) user_->OnBatchRestored(changelog, store, batch_end_offset, num_restored);
 }
 
 void ThreadRestoreListener::OnRestoreEnd(const TopicPartition& changelog, absl::string_view store,
                                          int64_t total_restored) {
+  auto it = progress_.find(ProgressKey(changelog, store));
+  std::string rate;
+  if (it != progress_.end()) {
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - it->second.started);
+    rate = absl::StrFormat(" in %.2f s (%.0f records/s)", seconds,
+                           seconds > 0 ? static_cast<double>(total_restored) / seconds : 0.0);
+    progress_.erase(it);
+  }
   LogLine(*log_, absl::StrCat("stream thread ", thread_name_, ": restored store ", store, " from ",
-                              ToString(changelog), ": ", total_restored, " records"));
+                              ToString(changelog), ": ", total_restored, " records", rate));
   if (user_ != nullptr) user_->OnRestoreEnd(changelog, store, total_restored);
 }
 

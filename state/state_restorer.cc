@@ -1,6 +1,5 @@
 #include "eddy/state/state_restorer.h"
 
-#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,11 +18,7 @@ StateRestorer::StateRestorer(StateStore* store, TopicPartition changelog, int64_
       position_(start_offset) {}
 
 absl::Status StateRestorer::Begin() {
-  started_ = absl::Now();
   EDDY_RETURN_IF_ERROR(store_->BeginRestore(options_));
-  std::fprintf(stderr, "eddy: restoring store %s from %s, offsets [%lld, %lld)\n", store_->name().c_str(),
-               ToString(changelog_).c_str(), static_cast<long long>(start_offset_),
-               static_cast<long long>(end_offset_));
   if (listener_ != nullptr) listener_->OnRestoreStart(changelog_, store_->name(), start_offset_, end_offset_);
   return absl::OkStatus();
 }
@@ -52,10 +47,6 @@ absl::Status StateRestorer::Restore(absl::Span<const ChangelogRecord> records, i
 
 absl::Status StateRestorer::End() {
   EDDY_RETURN_IF_ERROR(store_->EndRestore());
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - started_);
-  std::fprintf(stderr, "eddy: restored store %s from %s: %lld records in %.2f s (%.0f records/s)\n",
-               store_->name().c_str(), ToString(changelog_).c_str(), static_cast<long long>(restored_), seconds,
-               seconds > 0 ? static_cast<double>(restored_) / seconds : 0.0);
   if (listener_ != nullptr) listener_->OnRestoreEnd(changelog_, store_->name(), restored_);
   return absl::OkStatus();
 }

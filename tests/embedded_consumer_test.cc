@@ -267,6 +267,37 @@ TEST_F(ConsumerTest, PollWaitingForDataReturnsRecordsProducedMeanwhile) {
   EXPECT_LT(waited, kTimeout) << "Poll was not woken by the append";
 }
 
+TEST_F(ConsumerTest, WakeupEndsAWaitingPollAndAnEarlyWakeupTheNextOne) {
+  CreateTopic("woken", 1);
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"woken", 0}}));
+  constexpr absl::Duration kTimeout = absl::Seconds(20);
+  std::atomic<bool> polling{false};
+  std::thread waker([&] {
+    while (!polling.load()) absl::SleepFor(absl::Milliseconds(1));
+    absl::SleepFor(absl::Milliseconds(200));  // let Poll reach its wait
+    consumer->Wakeup();
+  });
+  ConsumerRecords records;
+  absl::Time start = absl::Now();
+  polling.store(true);
+  absl::Status polled = consumer->Poll(kTimeout, &records);
+  absl::Duration waited = absl::Now() - start;
+  waker.join();
+  E2E_ASSERT_OK(polled);
+  EXPECT_TRUE(records.empty());
+  EXPECT_LT(waited, absl::Seconds(10)) << "Poll was not woken by Wakeup";
+
+  // A Wakeup while no Poll runs ends the next Poll at once; the one after waits again.
+  consumer->Wakeup();
+  start = absl::Now();
+  E2E_ASSERT_OK(consumer->Poll(kTimeout, &records));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  start = absl::Now();
+  E2E_ASSERT_OK(consumer->Poll(absl::Milliseconds(300), &records));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250)) << "a Wakeup ended more than one Poll";
+}
+
 TEST_F(ConsumerTest, MaxPollRecordsBoundsEachPollUpToOneBatch) {
   CreateTopic("bounded", 1);
   std::unique_ptr<Producer> producer = NewProducer();

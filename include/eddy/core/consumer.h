@@ -85,6 +85,10 @@ class Consumer {
   // auto.offset.reset=none, kDataLoss for a corrupt batch (with check.crcs), kFailedPrecondition when
   // fenced out of the group.
   virtual absl::Status Poll(absl::Duration timeout, ConsumerRecords* records) = 0;
+  // Wakeup makes a Poll that is waiting for data (on another thread) return now, OK with what it has (maybe
+  // nothing); called while no Poll runs, the next Poll returns without waiting. Kafka's wakeup(), without
+  // the exception. The one method any thread may call, concurrently with the consumer's own thread.
+  virtual void Wakeup() = 0;
   // Poll into a fresh ConsumerRecords.
   absl::StatusOr<ConsumerRecords> Poll(absl::Duration timeout);
 

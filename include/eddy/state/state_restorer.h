@@ -42,7 +42,7 @@ class StateRestoreListener {
 
 // Drives one store's restoration; see the file comment. Not owned: the store (initialised, not yet
 // processing) and the listener (may be null), which must outlive the restorer. Thread-compatible.
-// Writes a line to stderr at the start and the end ("eddy: restored store ...: N records in T s").
+// Prints nothing: the listener reports (the runtime's logs the start, progress and end of each store).
 class StateRestorer {
  public:
   StateRestorer(StateStore* store, TopicPartition changelog, int64_t start_offset, int64_t end_offset,
@@ -73,7 +73,6 @@ class StateRestorer {
   RestoreOptions options_;
   int64_t position_;
   int64_t restored_ = 0;
-  absl::Time started_;
 };
 
 }  // namespace eddy
