@@ -36,6 +36,8 @@ constexpr ApiVersionRange kRefused[] = {
     {api_keys::kEndTxn, 0, 5},
     {api_keys::kTxnOffsetCommit, 0, 4},
     {api_keys::kSaslAuthenticate, 0, 2},
+    {api_keys::kDescribeClientQuotas, 0, 1},
+    {api_keys::kAlterClientQuotas, 0, 1},
 };
 
 bool InRange(absl::Span<const ApiVersionRange> table, int16_t api_key, int16_t version) {

@@ -34,7 +34,8 @@ bool IsSupportedVersion(int16_t api_key, int16_t version);
 // 4.0 does the same for the same reason (KAFKA-18659).
 int16_t AdvertisedMinVersion(const ApiVersionRange& range);
 
-// The apis the broker refuses with an error code rather than a closed connection (SASL, transactions),
+// The apis the broker refuses with an error code rather than a closed connection (SASL, transactions,
+// client quotas),
 // over their schemas' whole version ranges, sorted by api key. Never advertised in ApiVersions, so no
 // client picks them by negotiation; a client that sends one anyway learns why from Kafka's error code.
 absl::Span<const ApiVersionRange> RefusedApis();

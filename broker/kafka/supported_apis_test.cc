@@ -47,7 +47,7 @@ TEST(SupportedApisTest, EveryRangeLiesWithinTheSchemasValidVersions) {
 
 TEST(SupportedApisTest, RefusedApisCoverTheirSchemasAndAreNeverAdvertised) {
   const std::map<int16_t, std::pair<int16_t, int16_t>> expected = {
-      {17, {0, 1}}, {24, {0, 5}}, {25, {0, 4}}, {26, {0, 5}}, {28, {0, 4}}, {36, {0, 2}},
+      {17, {0, 1}}, {24, {0, 5}}, {25, {0, 4}}, {26, {0, 5}}, {28, {0, 4}}, {36, {0, 2}}, {48, {0, 1}}, {49, {0, 1}},
   };
   std::map<int16_t, std::pair<int16_t, int16_t>> actual;
   for (const ApiVersionRange& r : RefusedApis()) {

@@ -128,6 +128,8 @@ void KafkaHandler::HandleFindCoordinator(Call call, kafka::Reader& reader) {
   response.error_message = std::nullopt;
   if (request.key_type != 0) {
     // Transaction coordinators: Eddy has no transactions.
+    Log(absl::StrCat("refusing FindCoordinator from ", call.peer, ": key type ", request.key_type, " (key '",
+                     request.key, "'), and Eddy has only group coordinators (no transactions)"));
     response.error_code = Code(ErrorCode::kTransactionalIdAuthorizationFailed);
     response.error_message = "Eddy does not support transactions";
     response.node_id = -1;

@@ -8,6 +8,9 @@
 //                      partitions, as InitProducerId with a transactional id and FindCoordinator for a
 //                      transaction coordinator already answer: a fatal error for the client, which stops
 //                      at once instead of retrying a coordinator that will never exist.
+//   DescribeClientQuotas, AlterClientQuotas
+//                      UNSUPPORTED_VERSION (35), per entry for Alter, with a message: quotas are not
+//                      enforced, and Kafka's admin clients report 35 as "the broker does not support" the API.
 #include <string>
 #include <utility>
 
@@ -21,6 +24,7 @@ namespace {
 using broker::ErrorCode;
 
 constexpr ErrorCode kNoTransactions = ErrorCode::kTransactionalIdAuthorizationFailed;
+constexpr absl::string_view kNoQuotas = "Eddy does not support client quotas (none are enforced)";
 
 template <typename TopicIn, typename TopicOut>
 void RefuseTopics(const std::vector<TopicIn>& in, std::vector<TopicOut>* out) {
@@ -59,6 +63,35 @@ void KafkaHandler::HandleRefused(Call call, kafka::Reader& reader) {
       kafka::SaslAuthenticateResponse response;
       response.error_code = Code(ErrorCode::kIllegalSaslState);
       response.error_message = "Eddy's listener is PLAINTEXT: SASL is not supported";
+      call.responder.Send(EncodeResponse(call.header, response));
+      return;
+    }
+    case kafka::api_keys::kDescribeClientQuotas: {
+      kafka::DescribeClientQuotasRequest request;
+      if (!DecodeBody(call, reader, &request)) return;
+      Log(absl::StrCat("refusing ", what, " from ", call.peer, ": Eddy does not support client quotas"));
+      kafka::DescribeClientQuotasResponse response;
+      response.error_code = Code(ErrorCode::kUnsupportedVersion);
+      response.error_message = std::string(kNoQuotas);
+      response.entries = std::nullopt;
+      call.responder.Send(EncodeResponse(call.header, response));
+      return;
+    }
+    case kafka::api_keys::kAlterClientQuotas: {
+      kafka::AlterClientQuotasRequest request;
+      if (!DecodeBody(call, reader, &request)) return;
+      Log(absl::StrCat("refusing ", what, " from ", call.peer, ": Eddy does not support client quotas"));
+      kafka::AlterClientQuotasResponse response;
+      for (const auto& e : request.entries) {
+        response.entries.emplace_back();
+        response.entries.back().error_code = Code(ErrorCode::kUnsupportedVersion);
+        response.entries.back().error_message = std::string(kNoQuotas);
+        for (const auto& entity : e.entity) {
+          response.entries.back().entity.emplace_back();
+          response.entries.back().entity.back().entity_type = entity.entity_type;
+          response.entries.back().entity.back().entity_name = entity.entity_name;
+        }
+      }
       call.responder.Send(EncodeResponse(call.header, response));
       return;
     }

@@ -1,5 +1,5 @@
-// Tests of what Eddy refuses with Kafka's error codes rather than serving: SASL, transactions, TLS on the
-// plaintext port; and that none of it is advertised in ApiVersions.
+// Tests of what Eddy refuses with Kafka's error codes rather than serving: SASL, transactions, client
+// quotas, TLS on the plaintext port; and that none of it is advertised in ApiVersions.
 #include <string>
 #include <vector>
 
@@ -89,6 +89,50 @@ TEST_F(KafkaRefusedTest, TransactionApisGetTransactionalIdAuthorizationFailed) {
   ASSERT_EQ(cr.topics.size(), 1u);
   EXPECT_EQ(cr.topics[0].partitions[0].error_code, refused);
   EXPECT_EQ(LinesWith("Eddy does not support transactions"), 6);
+}
+
+TEST_F(KafkaRefusedTest, FindCoordinatorForATransactionLogsWhoAndWhy) {
+  auto c = Connect();
+  kafka::FindCoordinatorRequest request;
+  request.key = "txn-1";
+  request.key_type = 1;
+  EXPECT_EQ(c->Call<kafka::FindCoordinatorResponse>(1, request).error_code,
+            E(ErrorCode::kTransactionalIdAuthorizationFailed));
+  ASSERT_EQ(LinesWith("refusing FindCoordinator from 127.0.0.1:"), 1);
+  EXPECT_EQ(LinesWith("key type 1 (key 'txn-1')"), 1);
+}
+
+TEST_F(KafkaRefusedTest, ClientQuotaApisGetUnsupportedVersionWithAMessage) {
+  auto c = Connect();
+  kafka::DescribeClientQuotasRequest describe;
+  describe.components.emplace_back();
+  describe.components.back().entity_type = "client-id";
+  describe.components.back().match_type = 2;
+  describe.components.back().match = std::nullopt;
+  for (int16_t v = 0; v <= 1; ++v) {
+    kafka::DescribeClientQuotasResponse r = c->Call<kafka::DescribeClientQuotasResponse>(v, describe);
+    EXPECT_EQ(r.error_code, E(ErrorCode::kUnsupportedVersion)) << "v" << v;
+    ASSERT_TRUE(r.error_message.has_value());
+    EXPECT_TRUE(absl::StrContains(*r.error_message, "does not support client quotas")) << *r.error_message;
+  }
+  kafka::AlterClientQuotasRequest alter;
+  for (const char* name : {"app-1", "app-2"}) {
+    alter.entries.emplace_back();
+    alter.entries.back().entity.emplace_back();
+    alter.entries.back().entity.back().entity_type = "client-id";
+    alter.entries.back().entity.back().entity_name = std::string(name);
+    alter.entries.back().ops.emplace_back();
+    alter.entries.back().ops.back().key = "producer_byte_rate";
+    alter.entries.back().ops.back().value = 1024.0;
+  }
+  for (int16_t v = 0; v <= 1; ++v) {
+    kafka::AlterClientQuotasResponse r = c->Call<kafka::AlterClientQuotasResponse>(v, alter);
+    ASSERT_EQ(r.entries.size(), 2u) << "v" << v;
+    for (const auto& e : r.entries) EXPECT_EQ(e.error_code, E(ErrorCode::kUnsupportedVersion));
+    ASSERT_EQ(r.entries[1].entity.size(), 1u);
+    EXPECT_EQ(r.entries[1].entity[0].entity_name, std::optional<std::string>("app-2"));
+  }
+  EXPECT_EQ(LinesWith("Eddy does not support client quotas"), 4);
 }
 
 TEST_F(KafkaRefusedTest, TlsClientHelloOnThePlaintextPortClosesWithOneLogLine) {
