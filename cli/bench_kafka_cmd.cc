@@ -70,6 +70,7 @@ double BrokerCpuSeconds(int64_t pid) {
 struct ProduceState {
   Stopwatch clock;
   LatencyHistogram latency;
+  LatencyHistogram interval;  // since the last progress line
   int64_t delivered = 0;
   int64_t failed = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -82,7 +83,11 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     return;
   }
   ++st->delivered;
-  if (m->_private != nullptr) st->latency.Record(st->clock.Micros() - (reinterpret_cast<intptr_t>(m->_private) - 1));
+  if (m->_private != nullptr) {
+    const int64_t us = st->clock.Micros() - (reinterpret_cast<intptr_t>(m->_private) - 1);
+    st->latency.Record(us);
+    st->interval.Record(us);
+  }
 }
 
 absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
@@ -156,8 +161,12 @@ absl::Status RunProduce(const std::string& label, const std::string& bootstrap, 
     if ((i & 1023) == 0) {
       rd_kafka_poll(rk, 0);
       if (since_report.Seconds() >= 1.0) {
-        fprintf(stderr, "%s: %lld records acknowledged, %.0f records/s\n", label.c_str(),
-                static_cast<long long>(st.delivered), static_cast<double>(st.delivered - reported) / since_report.Seconds());
+        fprintf(stderr, "%s: %lld records acknowledged, %.0f records/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                label.c_str(), static_cast<long long>(st.delivered),
+                static_cast<double>(st.delivered - reported) / since_report.Seconds(),
+                st.interval.Percentile(0.50) / 1000, st.interval.Percentile(0.99) / 1000,
+                static_cast<double>(st.interval.Max()) / 1000);
+        st.interval.Reset();  // delivery reports run in rd_kafka_poll on this thread: no concurrent Record
         reported = st.delivered;
         since_report = Stopwatch();
       }

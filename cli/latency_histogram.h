@@ -42,6 +42,12 @@ class LatencyHistogram {
     return n == 0 ? 0 : static_cast<double>(sum_.load()) / static_cast<double>(n);
   }
   int64_t Max() const { return max_.load(); }
+  // Reset empties the histogram; not safe against a concurrent Record().
+  void Reset() {
+    for (auto& b : buckets_) b.store(0, std::memory_order_relaxed);
+    sum_.store(0, std::memory_order_relaxed);
+    max_.store(0, std::memory_order_relaxed);
+  }
 
  private:
   static constexpr size_t kBuckets = 64 + 58 * 32;
