@@ -247,7 +247,7 @@ absl::StatusOr<int64_t> EmbeddedConsumer::FetchFrom(Assigned& a, int64_t max_rec
   const int64_t wanted = max_records * bytes_per_record_ + 1024;
   const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, max_bytes, wanted});
   std::string* buf = records->NewBuffer();
-  absl::StatusOr<ReadResult> read = a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf);
+  absl::StatusOr<ReadResult> read = a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf, &a.hint);
   if (!read.ok()) {
     if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
     // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on

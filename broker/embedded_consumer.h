@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "broker/read_hint.h"
 #include "eddy/core/consumer.h"
 
 namespace eddy::broker {
@@ -52,6 +53,7 @@ class EmbeddedConsumer final : public Consumer {
     TopicPartition tp;
     std::shared_ptr<PartitionLog> log;
     int64_t position = -1;  // -1: to be resolved from the committed offset or auto.offset.reset
+    ReadHint hint;          // where the last read that reached the log end stopped
   };
 
   absl::Status SetAssignment(const std::vector<TopicPartition>& partitions);

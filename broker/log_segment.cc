@@ -36,6 +36,11 @@ int64_t FileBirthMs(const std::string& path) {
   return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+uint64_t NextSegmentId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 absl::Status CorruptBatchError(const std::string& path, int64_t position, absl::string_view what) {
@@ -58,6 +63,7 @@ LogSegment::LogSegment(std::string dir, int64_t base_offset, const LogConfig& co
                        absl::string_view suffix)
     : dir_(std::move(dir)),
       base_offset_(base_offset),
+      id_(NextSegmentId()),
       index_interval_bytes_(config.index_interval_bytes),
       segment_bytes_(config.segment_bytes),
       log_(std::move(log)),

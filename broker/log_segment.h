@@ -69,6 +69,9 @@ class LogSegment {
   LogSegment& operator=(const LogSegment&) = delete;
 
   int64_t base_offset() const { return base_offset_; }
+  // id tells this segment object apart from every other one of the process (a cleaned copy that replaces
+  // it has the same base offset but another id); never 0.
+  uint64_t id() const { return id_; }
   const std::string& log_path() const { return log_.path(); }
 
   // ---- Any thread ----
@@ -170,6 +173,7 @@ class LogSegment {
 
   const std::string dir_;
   const int64_t base_offset_;
+  const uint64_t id_;
   const int32_t index_interval_bytes_;
   const int64_t segment_bytes_;
   File log_;

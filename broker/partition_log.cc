@@ -222,13 +222,18 @@ absl::StatusOr<AppendResult> PartitionLog::Append(absl::Span<char> batches, int6
 // ---- Read -------------------------------------------------------------------------------------------------
 
 absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_bytes,
-                                                    std::vector<FileSlice>* out) const {
+                                                    std::vector<FileSlice>* out, ReadHint* hint) const {
   if (deleted_.load()) return absl::NotFoundError(absl::StrCat("partition ", ToString(tp_), " was deleted"));
   const View v = GetView();
   ReadResult r;
   r.high_watermark = v.end;
   r.log_start_offset = v.start;
   if (offset == v.end) return r;
+  ReadHint used;
+  if (hint != nullptr) {
+    used = *hint;
+    *hint = ReadHint{};  // set again below only if this read reaches the log end
+  }
   if (offset < v.start || offset > v.end) {
     return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is out of range for ", ToString(tp_),
                                               ": log start offset ", v.start, ", log end offset ", v.end));
@@ -243,22 +248,31 @@ absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_
     // The view's size of the active segment is where v.end is: later appends are not read.
     const int64_t limit = i + 1 == segs.size() ? v.active_size : seg.size();
     offset = std::max(offset, seg.base_offset());
-    EDDY_ASSIGN_OR_RETURN(BatchLocation loc, seg.FindBatch(offset, v.end));
+    BatchLocation loc;
+    if (used.segment_id == seg.id() && used.offset == offset && used.position < limit) {
+      loc.position = used.position;  // the batch after the previous read's last: base offset == offset
+    } else {
+      EDDY_ASSIGN_OR_RETURN(loc, seg.FindBatch(offset, v.end));
+    }
     if (loc.position < 0 || loc.position >= limit) continue;
     EDDY_ASSIGN_OR_RETURN(int64_t n, seg.LocateBatches(loc.position, limit, budget, /*at_least_one=*/r.bytes == 0));
     if (n == 0) break;
     out->push_back(FileSlice{segs[i], loc.position, n});
     r.bytes += n;
     budget -= n;
+    if (hint != nullptr && i + 1 == segs.size() && loc.position + n == limit) {
+      *hint = ReadHint{seg.id(), v.end, limit};  // the view's end: the next append starts there
+    }
     if (loc.position + n < limit || budget <= 0) break;
   }
   return r;
 }
 
-absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, int32_t max_bytes, std::string* out) const {
+absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, int32_t max_bytes, std::string* out,
+                                              ReadHint* hint) const {
   thread_local std::vector<FileSlice> slices;
   slices.clear();
-  absl::StatusOr<ReadResult> r = ReadSlices(offset, max_bytes, &slices);
+  absl::StatusOr<ReadResult> r = ReadSlices(offset, max_bytes, &slices, hint);
   absl::Status s = r.status();
   for (size_t i = 0; s.ok() && i < slices.size(); ++i) {
     s = slices[i].segment->AppendAt(slices[i].position, slices[i].length, out);

@@ -30,6 +30,7 @@
 #include "broker/log_config.h"
 #include "broker/log_segment.h"
 #include "broker/producer_state_manager.h"
+#include "broker/read_hint.h"
 #include "eddy/core/record.h"
 
 namespace eddy::broker {
@@ -132,11 +133,13 @@ class PartitionLog {
   // bytes are read (only batch headers, to find the start and the max_bytes cut). offset == log end
   // offset -> no ranges. Errors: kOutOfRange when offset < log start offset or > log end offset (naming
   // both), kDataLoss for corrupt framing on disk, kNotFound after the topic was deleted.
-  absl::StatusOr<ReadResult> ReadSlices(int64_t offset, int32_t max_bytes, std::vector<FileSlice>* out) const;
+  // `hint` (optional, the caller's) is used if it matches and updated.
+  absl::StatusOr<ReadResult> ReadSlices(int64_t offset, int32_t max_bytes, std::vector<FileSlice>* out,
+                                        ReadHint* hint = nullptr) const;
 
   // Read is ReadSlices, with the bytes of the ranges appended to *out (pread(2)): for readers in this
   // process and for a network path that cannot send from files.
-  absl::StatusOr<ReadResult> Read(int64_t offset, int32_t max_bytes, std::string* out) const;
+  absl::StatusOr<ReadResult> Read(int64_t offset, int32_t max_bytes, std::string* out, ReadHint* hint = nullptr) const;
 
   int64_t log_start_offset() const { return start_.load(std::memory_order_acquire); }
   int64_t log_end_offset() const { return end_.load(std::memory_order_acquire); }

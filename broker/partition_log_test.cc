@@ -95,6 +95,44 @@ TEST_F(PartitionLogTest, ReadReturnsAtLeastOneWholeBatchAndOnlyWholeBatches) {
   EXPECT_EQ(BatchOffsets(two).back(), std::make_pair(int64_t{40}, int64_t{49}));
 }
 
+TEST_F(PartitionLogTest, TailReadsWithAHintReturnWhatReadsWithoutOneDoAcrossRolls) {
+  LogConfig config;
+  config.segment_bytes = 2048;
+  config.index_interval_bytes = 256;
+  auto log = OpenLog(config);
+  ReadHint hint;
+  int64_t next = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (int b = 0; b <= round % 3; ++b) AppendBatch(*log, 1 + round % 4);
+    std::string with, without;
+    absl::StatusOr<ReadResult> r = log->Read(next, 1 << 20, &with, &hint);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(log->Read(next, 1 << 20, &without).ok());
+    ASSERT_EQ(with, without) << "round " << round;
+    ASSERT_FALSE(BatchOffsets(with).empty());
+    EXPECT_EQ(BatchOffsets(with).front().first, next);
+    next = BatchOffsets(with).back().second + 1;
+    if (next == log->log_end_offset() && with.size() <= 2048) {
+      // Reached the end inside one segment (the read stops at a segment's end otherwise).
+      EXPECT_NE(hint.segment_id, 0u);
+      EXPECT_EQ(hint.offset, next);
+    }
+  }
+  EXPECT_GT(log->segment_count(), 3);
+  EXPECT_EQ(next, log->log_end_offset());
+  // A read that stops short of the end leaves no hint; one from another offset ignores the hint.
+  AppendBatch(*log, 3);
+  AppendBatch(*log, 3);
+  std::string part;
+  ASSERT_TRUE(log->Read(next, 1, &part, &hint).ok());
+  EXPECT_EQ(hint.segment_id, 0u);
+  ASSERT_TRUE(log->Read(next + 3, 1 << 20, &part, &hint).ok());
+  EXPECT_EQ(hint.offset, log->log_end_offset());
+  std::string again;
+  ASSERT_TRUE(log->Read(next, 1 << 20, &again, &hint).ok());
+  EXPECT_EQ(BatchOffsets(again).front(), std::make_pair(next, next + 2));
+}
+
 TEST_F(PartitionLogTest, ReadAtTheEndIsEmptyAndOutsideTheLogIsOutOfRange) {
   auto log = OpenLog();
   AppendBatch(*log, 10);
