@@ -82,14 +82,16 @@ SessionReference Reference(const std::vector<InputRecord>& records, const Sessio
   return ref;
 }
 
-Topology CountSessions(const SessionWindows& w, bool on_close) {
+enum class Emit { kEveryUpdate, kOnWindowClose, kSuppress };
+
+Topology CountSessions(const SessionWindows& w, Emit emit) {
   StreamsBuilder builder;
   auto windowed = builder.Stream<std::string, int64_t>("in").GroupByKey().WindowedBy(w);
-  if (on_close) windowed = windowed.Emit(EmitStrategy::OnWindowClose());
+  if (emit == Emit::kOnWindowClose) windowed = windowed.Emit(EmitStrategy::OnWindowClose());
   // A retention far beyond gap + grace: the reference keeps every session.
-  windowed.Count(Materialized::As("sessions").WithRetention(absl::Hours(24)))
-      .ToStream()
-      .To("out", Produced(SessionWindowedSerde<StringSerde>(StringSerde()), Int64Serde()));
+  auto counts = windowed.Count(Materialized::As("sessions").WithRetention(absl::Hours(24)));
+  if (emit == Emit::kSuppress) counts = counts.Suppress(Suppressed::UntilWindowCloses(BufferConfig::Unbounded()));
+  counts.ToStream().To("out", Produced(SessionWindowedSerde<StringSerde>(StringSerde()), Int64Serde()));
   return *builder.Build();
 }
 
@@ -148,7 +150,7 @@ TEST(SessionWindowsTest, RecordsMergeSessionsAndMergedSessionsBecomeTombstones) 
 TEST(SessionWindowsTest, SessionsMatchBruteForceReference) {
   for (uint32_t seed : {11u, 12u}) {
     const SessionWindows w = SessionWindows::OfInactivityGapAndGrace(absl::Milliseconds(700), absl::Milliseconds(500));
-    auto driver = TestDriver::Create(CountSessions(w, false), window_test::TwoPartitions());
+    auto driver = TestDriver::Create(CountSessions(w, Emit::kEveryUpdate), window_test::TwoPartitions());
     ASSERT_TRUE(driver.ok()) << driver.status();
     auto records = window_test::RandomRecords(seed, 1500, 6, 150, 400, 8000);
     window_test::PipeAll(**driver, &records);
@@ -160,11 +162,13 @@ TEST(SessionWindowsTest, SessionsMatchBruteForceReference) {
   }
 }
 
-TEST(SessionWindowsTest, OnWindowCloseEmitsEachClosedSessionExactlyOnce) {
+// OnWindowClose and Suppress(UntilWindowCloses) on session windows: each session closed by stream time
+// (end + gap + grace passed) goes out once, with its final count; merged-away sessions never do.
+void ExpectEachClosedSessionOnce(Emit emit, uint32_t seed) {
   const SessionWindows w = SessionWindows::OfInactivityGapAndGrace(absl::Milliseconds(700), absl::Milliseconds(500));
-  auto driver = TestDriver::Create(CountSessions(w, true), window_test::TwoPartitions());
+  auto driver = TestDriver::Create(CountSessions(w, emit), window_test::TwoPartitions());
   ASSERT_TRUE(driver.ok()) << driver.status();
-  auto records = window_test::RandomRecords(13, 1500, 6, 150, 400, 8000);
+  auto records = window_test::RandomRecords(seed, 1500, 6, 150, 400, 8000);
   window_test::PipeAll(**driver, &records);
   ASSERT_TRUE((*driver)->Commit().ok());
   const SessionReference ref = Reference(records, w);
@@ -174,6 +178,15 @@ TEST(SessionWindowsTest, OnWindowCloseEmitsEachClosedSessionExactlyOnce) {
   window_test::ReadWindowed(**driver, "out", SessionWindowedSerde<StringSerde>(StringSerde()), &emitted, &emits);
   EXPECT_EQ(emitted, ref.emitted);
   for (const auto& [k, n] : emits) EXPECT_EQ(n, 1);
+}
+
+TEST(SessionWindowsTest, OnWindowCloseEmitsEachClosedSessionExactlyOnce) {
+  ExpectEachClosedSessionOnce(Emit::kOnWindowClose, 13);
+}
+
+TEST(SessionWindowsTest, SuppressUntilWindowClosesEmitsEachClosedSessionExactlyOnce) {
+  ExpectEachClosedSessionOnce(Emit::kSuppress, 13);
+  ExpectEachClosedSessionOnce(Emit::kSuppress, 14);
 }
 
 }  // namespace
