@@ -85,11 +85,12 @@ TEST(PartitionLogConcurrencyTest, ReadersSeeOnlyWholeValidBatchesWhileAppendsRol
   std::atomic<int64_t> records_read{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r) {
-    readers.emplace_back([&] {
+    readers.emplace_back([&, r] {
       int64_t next = 0;
+      ReadHint hint;  // the second reader tails the log as the embedded consumer does, with a ReadHint
       while (!done.load() || next < log->log_end_offset()) {
         std::string out;
-        absl::StatusOr<ReadResult> res = log->Read(next, 4096, &out);
+        absl::StatusOr<ReadResult> res = log->Read(next, 4096, &out, r == 1 ? &hint : nullptr);
         if (absl::IsOutOfRange(res.status()) && next < log->log_start_offset()) {
           next = log->log_start_offset();  // retention overtook this reader
           continue;
