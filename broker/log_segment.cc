@@ -114,7 +114,8 @@ absl::StatusOr<BatchLocation> LogSegment::FindBatch(int64_t offset, int64_t end_
 }
 
 absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limit, int64_t max_bytes,
-                                                  bool at_least_one) const {
+                                                  bool at_least_one, int64_t* next_base_offset) const {
+  if (next_base_offset != nullptr) *next_base_offset = -1;
   limit = std::min(limit, size());
   if (position >= limit) return 0;
   if (limit - position <= max_bytes) return limit - position;
@@ -140,7 +141,10 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
     int64_t i = 0;
     while (i + bf::kLogOverhead <= n) {
       EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(span + i, at + i));
-      if (at + i + batch > target) break;
+      if (at + i + batch > target) {
+        if (next_base_offset != nullptr) *next_base_offset = BatchHeaderView(span + i).base_offset();
+        break;
+      }
       i += batch;
     }
     return at + i - position;
@@ -149,7 +153,10 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
   while (at < limit) {
     EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), at));
     EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(header, at));
-    if (at + batch > target) break;
+    if (at + batch > target) {
+      if (next_base_offset != nullptr) *next_base_offset = BatchHeaderView(header).base_offset();
+      break;
+    }
     at += batch;
   }
   return at - position;

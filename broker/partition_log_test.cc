@@ -131,6 +131,22 @@ TEST_F(PartitionLogTest, TailReadsWithAHintReturnWhatReadsWithoutOneDoAcrossRoll
   std::string again;
   ASSERT_TRUE(log->Read(next, 1 << 20, &again, &hint).ok());
   EXPECT_EQ(BatchOffsets(again).front(), std::make_pair(next, next + 2));
+  // Catching up in max_bytes steps: each cut leaves a hint at the next batch, and the hinted reads return
+  // what unhinted ones do.
+  hint = ReadHint{};
+  int64_t at = 0;
+  int hinted = 0;
+  while (at < log->log_end_offset()) {
+    const bool had_hint = hint.segment_id != 0 && hint.offset == at;
+    std::string with, without;
+    ASSERT_TRUE(log->Read(at, 300, &with, &hint).ok());
+    ASSERT_TRUE(log->Read(at, 300, &without).ok());
+    ASSERT_EQ(with, without) << "at " << at;
+    hinted += had_hint ? 1 : 0;
+    at = BatchOffsets(with).back().second + 1;
+    if (hint.segment_id != 0) EXPECT_EQ(hint.offset, at);
+  }
+  EXPECT_GT(hinted, 20);
 }
 
 TEST_F(PartitionLogTest, ReadAtTheEndIsEmptyAndOutsideTheLogIsOutOfRange) {
