@@ -13,6 +13,7 @@
 #include "broker/log_manager.h"
 #include "broker/offsets_topic_store.h"
 #include "broker/partition_log.h"
+#include "core/abseil_mode.h"
 #include "eddy/core/status.h"
 
 namespace eddy::broker {
@@ -51,10 +52,9 @@ constexpr std::pair<absl::string_view, absl::string_view> kTopicDefaults[] = {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BrokerImpl>> BrokerImpl::Open(const BrokerOptions& options) {
-  // Debian's Abseil is built with mutex deadlock detection on: a cycle-graph update on every Lock, about
-  // a fifth of the produce path's CPU (bench/client_bench.cc). Eddy's lock order is fixed by design
-  // (ABSL_ACQUIRED_BEFORE), so the check buys nothing here. Documented in broker.h.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Debian's Abseil checks every Lock for deadlock cycles; a release build turns that off before the
+  // broker's threads start (core/abseil_mode.h).
+  internal::UseReleaseMutexMode();
   std::unique_ptr<BrokerImpl> b(new BrokerImpl());
   LogManagerOptions lm;
   lm.data_dir = options.data_dir;

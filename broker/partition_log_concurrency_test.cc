@@ -115,7 +115,9 @@ TEST(PartitionLogConcurrencyTest, ReadersSeeOnlyWholeValidBatchesWhileAppendsRol
   }
   for (int i = 0; i < kBatches; ++i) {
     ASSERT_TRUE(AppendOffsetBatch(*log, 4, 40, kNow, kNow).ok());
-    if (i % 50 == 0) ASSERT_TRUE(log->DeleteOldSegments(kNow).ok());
+    if (i % 50 == 0) {
+      ASSERT_TRUE(log->DeleteOldSegments(kNow).ok());
+    }
   }
   done.store(true);
   for (auto& t : readers) t.join();

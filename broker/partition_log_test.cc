@@ -144,7 +144,9 @@ TEST_F(PartitionLogTest, TailReadsWithAHintReturnWhatReadsWithoutOneDoAcrossRoll
     ASSERT_EQ(with, without) << "at " << at;
     hinted += had_hint ? 1 : 0;
     at = BatchOffsets(with).back().second + 1;
-    if (hint.segment_id != 0) EXPECT_EQ(hint.offset, at);
+    if (hint.segment_id != 0) {
+      EXPECT_EQ(hint.offset, at);
+    }
   }
   EXPECT_GT(hinted, 20);
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/abseil_mode.h"
 #include "eddy/core/status.h"
 #include "runtime/stream_thread.h"
 
@@ -82,7 +83,9 @@ Streams::Streams(Topology topology, StreamsConfig config, ClientSupplier* client
       config_(std::move(config)),
       clients_(clients),
       owner_(std::make_unique<Owner>(this)),
-      store_provider_(owner_.get()) {}
+      store_provider_(owner_.get()) {
+  internal::UseReleaseMutexMode();  // before the stream threads start
+}
 
 Streams::~Streams() { (void)Close(); }
 

@@ -367,7 +367,9 @@ TEST_F(StateManagerTest, IncrementalRestorationOfTwoTasksSharingOneConsumer) {
     absl::StatusOr<bool> rb = b->manager()->Restore(100);
     ASSERT_TRUE(rb.ok()) << rb.status();
     // A call reads a few polls (about 100 records of 800-1,200): neither is done after the first.
-    if (calls == 0) EXPECT_FALSE(*ra || *rb);
+    if (calls == 0) {
+      EXPECT_FALSE(*ra || *rb);
+    }
     a_ready = *ra;
     b_ready = *rb;
     ++calls;

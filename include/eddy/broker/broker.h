@@ -38,9 +38,9 @@ struct BrokerOptions {
 class Broker {
  public:
   // Open locks and opens (or creates) the data directory, recovering the log after an unclean shutdown.
-  // It also turns off Abseil's mutex deadlock detection for the process (Debian's Abseil enables it, at a
-  // cost of about a fifth of the produce path); call absl::SetMutexDeadlockDetectionMode afterwards to
-  // turn it back on while debugging.
+  // In a release build it also turns off Abseil's mutex deadlock detection for the process, once
+  // (Debian's Abseil enables it: a lock-graph update under one process-wide spinlock on every Lock,
+  // bench/mutex_bench.cc); EDDY_ABSL_DEADLOCK_DETECTION=1 in the environment keeps it on, as the tests do.
   static absl::StatusOr<std::unique_ptr<Broker>> Open(const BrokerOptions& options);
   virtual ~Broker() = default;
 
