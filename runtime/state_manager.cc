@@ -1,7 +1,6 @@
 #include "eddy/runtime/state_manager.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <utility>
 
@@ -31,8 +30,8 @@ absl::StatusOr<std::unique_ptr<StateManager>> StateManager::Open(StateManagerCon
       config.state_directory->ReadCheckpoint(config.task_id);
   if (checkpoint.status().code() == absl::StatusCode::kDataLoss) {
     // Kafka treats a corrupt checkpoint as a corrupted task: nothing local is trusted.
-    std::fprintf(stderr, "eddy: task %s: ignoring corrupt checkpoint: %s\n", config.task_id.c_str(),
-                 std::string(checkpoint.status().message()).c_str());
+    LogLine(config.log, absl::StrCat("task ", config.task_id, ": ignoring corrupt checkpoint: ",
+                                     checkpoint.status().message()));
     checkpoint = std::map<TopicPartition, int64_t>{};
   }
   EDDY_RETURN_IF_ERROR(checkpoint.status());
@@ -73,7 +72,7 @@ absl::Status StateManager::RegisterStores(std::vector<StateStore*> stores, Store
   }
   for (std::unique_ptr<Store>& s : stores_) EDDY_RETURN_IF_ERROR(RegisterOne(*s, replace));
   registered_ = true;
-  if (ready()) std::fprintf(stderr, "eddy: task %s: state up to date\n", config_.task_id.c_str());
+  if (ready()) LogLine(config_.log, absl::StrCat("task ", config_.task_id, ": state up to date"));
   return absl::OkStatus();
 }
 
@@ -100,8 +99,7 @@ absl::Status StateManager::RegisterOne(Store& s, StoreReplacer& replace) {
   s.decision = DecideStoreRecovery(in);
   if (in.persistent && s.decision.action != RecoveryAction::kWipeAndRestore) s.offset = in.checkpoint_offset;
   if (s.decision.action != RecoveryAction::kUseLocalState || !s.decision.reason.empty()) {
-    std::fprintf(stderr, "eddy: task %s: store %s: %s\n", config_.task_id.c_str(), s.store->name().c_str(),
-                 s.decision.reason.c_str());
+    LogLine(config_.log, absl::StrCat("task ", config_.task_id, ": store ", s.store->name(), ": ", s.decision.reason));
   }
   if (s.decision.action == RecoveryAction::kWipeAndRestore) {
     // Wiping needs the store closed; its replacement is a fresh, empty store.
@@ -140,7 +138,7 @@ absl::StatusOr<bool> StateManager::Restore(int64_t max_records) {
         records_ = ConsumerRecords();  // the fetch buffers are not needed again
         batch_ = {};
         EDDY_RETURN_IF_ERROR(WriteCheckpoint());
-        std::fprintf(stderr, "eddy: task %s: restoration complete\n", config_.task_id.c_str());
+        LogLine(config_.log, absl::StrCat("task ", config_.task_id, ": restoration complete"));
       }
     } else if (absl::Now() - last_progress_ > config_.restore_stall_timeout) {
       return absl::DeadlineExceededError(absl::StrCat(

@@ -104,6 +104,7 @@ absl::Status StreamThread::OpenTaskState(TaskEntry& entry) {
   mc.restore_consumer = restore_consumer_.get();
   mc.changelog_sink = sink_.get();
   mc.restore_listener = restore_listener_.get();
+  mc.log = shared_->config->log;
   absl::StatusOr<std::unique_ptr<StateManager>> opened = StateManager::Open(std::move(mc));
   if (absl::IsFailedPrecondition(opened.status())) {
     // The previous owner (another thread of this process after a rebalance, or another process) has not

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "eddy/runtime/changelog_sink.h"
 #include "eddy/runtime/state_manager.h"
 #include "eddy/state/offset_checkpoint.h"
@@ -113,6 +114,7 @@ class StateManagerTest : public E2eTest {
     deps.sink = sink_.get();
     deps.listener = &listener_;
     deps.restore_options = options;
+    deps.log = [this](absl::string_view line) { log_lines_.emplace_back(line); };
     return std::make_unique<TaskStateHarness>(std::move(deps), std::move(factories));
   }
 
@@ -149,6 +151,7 @@ class StateManagerTest : public E2eTest {
   std::unique_ptr<ProducerChangelogSink> sink_;
   std::unique_ptr<Consumer> restore_consumer_;
   CountingListener listener_;
+  std::vector<std::string> log_lines_;  // every task's StateManager lines
 };
 
 TEST_F(StateManagerTest, CleanCloseCheckpointsAndReopenRestoresNothing) {
@@ -224,10 +227,16 @@ TEST_F(StateManagerTest, UncleanCloseWithLocalFilesWipesAndRestores) {
     SM_ASSERT_OK(ghost->store<KeyValueStore>("counts")->Put("ghost", "never logged"));
     SM_ASSERT_OK(ghost->Close(false));
   }
+  log_lines_.clear();
   auto task = NewTask({PersistentCounts()});
   SM_ASSERT_OK(task->OpenAndRestore());
   EXPECT_EQ(task->manager()->decision("counts")->action, RecoveryAction::kWipeAndRestore);
   EXPECT_EQ(Contents(task->store<KeyValueStore>("counts")), expected);
+  // Why the store was wiped, and the end of restoration, go to the task's log sink (not straight to stderr).
+  ASSERT_EQ(log_lines_.size(), 2u) << absl::StrJoin(log_lines_, "\n");
+  EXPECT_EQ(log_lines_[0], "task 0_0: store counts: " + task->manager()->decision("counts")->reason);
+  EXPECT_FALSE(task->manager()->decision("counts")->reason.empty());
+  EXPECT_EQ(log_lines_[1], "task 0_0: restoration complete");
   SM_ASSERT_OK(task->Close(true));
 }
 

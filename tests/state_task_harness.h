@@ -42,6 +42,7 @@ struct TaskStateDeps {
   ProducerChangelogSink* sink = nullptr;
   StateRestoreListener* listener = nullptr;
   RestoreOptions restore_options;
+  LogSink log;  // the manager's lines; null: stderr
 };
 
 // One task's stores and state manager. Thread-compatible.
@@ -73,6 +74,7 @@ class TaskStateHarness {
     config.changelog_sink = deps_.sink;
     config.restore_listener = deps_.listener;
     config.restore_options = deps_.restore_options;
+    config.log = deps_.log;
     EDDY_ASSIGN_OR_RETURN(manager_, StateManager::Open(std::move(config)));
     EDDY_ASSIGN_OR_RETURN(context_.task_dir, deps_.state_directory->TaskDir(context_.task_id));
     std::vector<StateStore*> stores;

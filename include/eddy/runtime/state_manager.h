@@ -35,6 +35,7 @@
 #include "eddy/core/consumer_records.h"
 #include "eddy/core/record.h"
 #include "eddy/runtime/changelog_sink.h"
+#include "eddy/runtime/error_handlers.h"
 #include "eddy/state/state_directory.h"
 #include "eddy/state/state_restorer.h"
 #include "eddy/state/state_store.h"
@@ -76,8 +77,12 @@ struct StateManagerConfig {
   // Not owned; must outlive the manager. The sink the task's stores send their changes to; its
   // acknowledged offsets become the checkpoint. May be null when no store is logged.
   ProducerChangelogSink* changelog_sink = nullptr;
-  // Not owned; may be null. Told about each store's restoration (StateRestorer logs a line too).
+  // Not owned; may be null. Told about each store's restoration (a stream thread's listener logs its
+  // progress).
   StateRestoreListener* restore_listener = nullptr;
+  // Receives the manager's own lines (a corrupt checkpoint, why a store is wiped or restored, restoration
+  // complete); called on the manager's thread. Null: stderr. A stream thread passes StreamsConfig::log.
+  LogSink log;
   // How stores apply restored records (kAuto: SST ingestion into an empty persistent store).
   RestoreOptions restore_options;
   // How long one restore-consumer poll waits for data.
