@@ -9,6 +9,8 @@
 // rocksdb_puts_per_s, and the CPU time per sale of the stream thread and of the hand loop's thread (less
 // sensitive to a shared machine's load than the wall-clock rates). Per-stage costs: docs/PERFORMANCE.md.
 //
+// Broker and state files under $TMPDIR (default /tmp).
+//
 //   build/bin/eddy_bench --benchmark_filter=SalesPerMinute
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -53,8 +55,9 @@ struct SalesBroker {
   std::string dir;
   std::unique_ptr<Broker> broker;
   SalesBroker() {
-    char tmpl[] = "/tmp/eddy-bench-XXXXXX";
-    dir = mkdtemp(tmpl);
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/eddy-bench-XXXXXX");
+    dir = mkdtemp(tmpl.data());
     broker = *Broker::Open({.data_dir = dir});
     for (const char* t : {"sales", "sales-per-minute"}) {
       (void)broker->admin().CreateTopic({.name = t, .partitions = kPartitions, .configs = {{"retention.ms", "-1"}}});
