@@ -86,19 +86,23 @@ void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partiti
   }
 }
 
-void Commit(Member& m, const std::string& topic) {
-  if (m.positions.empty()) return;
+// Commits m's positions synchronously; returns the request's error, else the first partition's error.
+rd_kafka_resp_err_t Commit(Member& m, const std::string& topic) {
+  if (m.positions.empty()) return RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(m.positions.size()));
   for (const auto& [p, next] : m.positions) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = next;
-  const rd_kafka_resp_err_t e = rd_kafka_commit(m.rk.get(), list, 0);
+  rd_kafka_resp_err_t e = rd_kafka_commit(m.rk.get(), list, 0);
   // A commit refused during a rebalance is not an error of the broker: those records stay uncommitted.
-  for (int k = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && k < list->cnt; ++k) {
-    if (list->elems[k].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  for (int k = 0; k < list->cnt; ++k) {
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[k].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       m.ledger->committed[list->elems[k].partition] = list->elems[k].offset;
+    } else if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      e = list->elems[k].err;
     }
   }
   rd_kafka_topic_partition_list_destroy(list);
   m.since_commit = 0;
+  return e;
 }
 
 // Polls member m once; checks and records a consumed record.
@@ -219,7 +223,21 @@ int RunGroupTest(const std::string& bootstrap, const std::string& topic, const s
     return owns_all({&a, &b}, 3);
   };
   PollUntil({&a, &b}, topic, "A and B to take C's partitions and consume everything", everything_consumed);
-  for (Member* m : {&a, &b}) Commit(*m, topic);
+  // The final commits must be accepted. A member the coordinator is still rebalancing gets
+  // REBALANCE_IN_PROGRESS or ILLEGAL_GENERATION, as from Kafka; it polls (which completes its rejoin, and a
+  // new owner re-reads from the last commit) and commits again.
+  PollUntil({&a, &b}, topic, "the final commits of A and B to be accepted", [&] {
+    bool accepted = true;
+    for (Member* m : {&a, &b}) {
+      const rd_kafka_resp_err_t e = Commit(*m, topic);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::fprintf(stderr, "%s: final commit refused (%s), polling and committing again\n", m->name.c_str(),
+                     rd_kafka_err2str(e));
+        accepted = false;
+      }
+    }
+    return accepted;
+  });
   std::printf("group %s after C left: A=%s B=%s\n", strategy.c_str(), List(a.owned).c_str(), List(b.owned).c_str());
 
   for (int32_t p = 0; p < kPartitions; ++p) {
