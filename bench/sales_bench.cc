@@ -13,11 +13,9 @@
 //
 //   build/bin/eddy_bench --benchmark_filter=SalesPerMinute
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 #include <time.h>
 
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "broker/log_test_util.h"
 #include "eddy/broker/broker.h"
 #include "eddy/broker/embedded_client_supplier.h"
 #include "eddy/core/json_serde.h"
@@ -52,12 +51,10 @@ int64_t ThreadCpuNs() {
 
 // A broker with kSales generated sales (20 minutes of event time, 1% late) in topic sales.
 struct SalesBroker {
-  std::string dir;
+  broker::testing_util::TempDir temp;  // declared first: removed after the broker closed
+  const std::string& dir = temp.path();
   std::unique_ptr<Broker> broker;
   SalesBroker() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/eddy-bench-XXXXXX");
-    dir = mkdtemp(tmpl.data());
     broker = *Broker::Open({.data_dir = dir});
     for (const char* t : {"sales", "sales-per-minute"}) {
       (void)broker->admin().CreateTopic({.name = t, .partitions = kPartitions, .configs = {{"retention.ms", "-1"}}});
@@ -77,10 +74,6 @@ struct SalesBroker {
       (void)producer->Send({.topic = "sales", .key = key, .value = value});
     }
     (void)producer->Flush();
-  }
-  ~SalesBroker() {
-    broker.reset();
-    std::filesystem::remove_all(dir);
   }
 };
 

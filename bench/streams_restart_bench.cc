@@ -5,12 +5,11 @@
 // store opens, its checkpoint matches the changelog's end, nothing restored; the goal is under 2 s
 // whatever the state's size); wiped=1: the state directory is deleted first, so the store is restored
 // from its changelog before the task processes the word. Counters: first_record_ms (mean of the
-// iterations), state_mib (the state directory after the first run), keys. Broker and state under /tmp.
+// iterations), state_mib (the state directory after the first run), keys. Broker and state under $TMPDIR
+// (default /tmp).
 //
 //   build/bin/eddy_bench --benchmark_filter=StreamsRestart
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -18,6 +17,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "broker/log_test_util.h"
 #include "eddy/broker/broker.h"
 #include "eddy/broker/embedded_client_supplier.h"
 #include "eddy/dsl/streams_builder.h"
@@ -58,8 +58,8 @@ int64_t DirectoryBytes(const std::string& dir) {
 void BM_StreamsRestartToFirstRecord(benchmark::State& state) {
   const int64_t keys = state.range(0);
   const bool wiped = state.range(1) != 0;
-  char tmpl[] = "/tmp/eddy-bench-restart-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
+  const broker::testing_util::TempDir temp;
+  const std::string& dir = temp.path();
   {
     std::unique_ptr<Broker> broker = *Broker::Open({.data_dir = dir + "/broker"});
     Check(broker->admin().CreateTopic({.name = "words", .partitions = 1, .configs = {{"retention.ms", "-1"}}}),
@@ -104,7 +104,6 @@ void BM_StreamsRestartToFirstRecord(benchmark::State& state) {
     }
     state.counters["first_record_ms"] = total_ms / static_cast<double>(state.iterations());
   }
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_StreamsRestartToFirstRecord)
     ->ArgNames({"keys", "wiped"})
