@@ -114,26 +114,45 @@ absl::StatusOr<BatchLocation> LogSegment::FindBatch(int64_t offset, int64_t end_
 }
 
 absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limit, int64_t max_bytes,
-                                                  bool at_least_one, int64_t* next_base_offset) const {
-  if (next_base_offset != nullptr) *next_base_offset = -1;
+                                                  bool at_least_one, int64_t* next_offset) const {
+  if (next_offset != nullptr) *next_offset = -1;
   limit = std::min(limit, size());
   if (position >= limit) return 0;
   if (limit - position <= max_bytes) return limit - position;
-  char header[bf::kLogOverhead];  // baseOffset and batchLength
   auto batch_size = [&](const char* h, int64_t at) -> absl::StatusOr<int64_t> {
     const int64_t n = BatchHeaderView(h).size_in_bytes();
     if (n < bf::kHeaderSize || at + n > limit) return CorruptBatchError(log_.path(), at, "has an invalid length");
     return n;
   };
-  EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), position));
+  // The first batch's whole header (a batch is never shorter): its last offset is where a reader goes on
+  // when the cut falls right after it.
+  char header[bf::kHeaderSize];
+  const int64_t header_bytes = std::min<int64_t>(bf::kHeaderSize, limit - position);
+  EDDY_RETURN_IF_ERROR(log_.PreadFull(header, static_cast<size_t>(header_bytes), position));
   EDDY_ASSIGN_OR_RETURN(const int64_t first, batch_size(header, position));
-  if (first > max_bytes) return at_least_one ? first : 0;
+  if (first > max_bytes || max_bytes - first < bf::kHeaderSize) {
+    // Only the first batch fits (or not even that): no need to read further to know the cut. Consumers
+    // that read about one batch per fetch (a share of max.poll.records) come through here every time.
+    if (first > max_bytes && !at_least_one) return 0;
+    if (next_offset != nullptr) *next_offset = BatchHeaderView(header).next_offset();
+    return first;
+  }
   // The cut is the last batch boundary at or before `target`. Walk the batch headers from the offset
   // index's entry below it (at most index.interval.bytes plus one batch away), not from `position`.
   const int64_t target = position + max_bytes;
-  int64_t at = std::max(position, offset_index_.FloorPosition(target));
+  int64_t at = std::max(position + first, offset_index_.FloorPosition(target));
   constexpr int64_t kSpanRead = 64 * 1024;
+  constexpr int64_t kHeaderFirst = 1024;  // a longer span starts with a header read: large batches end it
   if (target + bf::kLogOverhead - at <= kSpanRead) {
+    if (target + bf::kLogOverhead - at > kHeaderFirst && at + bf::kLogOverhead <= limit) {
+      char h[bf::kLogOverhead];
+      EDDY_RETURN_IF_ERROR(log_.PreadFull(h, sizeof(h), at));
+      EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(h, at));
+      if (at + batch > target) {
+        if (next_offset != nullptr) *next_offset = BatchHeaderView(h).base_offset();
+        return at - position;
+      }
+    }
     // Small batches: one read of the span and a walk in memory.
     char span[kSpanRead];
     const int64_t n = std::min(target + bf::kLogOverhead, limit) - at;
@@ -142,7 +161,7 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
     while (i + bf::kLogOverhead <= n) {
       EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(span + i, at + i));
       if (at + i + batch > target) {
-        if (next_base_offset != nullptr) *next_base_offset = BatchHeaderView(span + i).base_offset();
+        if (next_offset != nullptr) *next_offset = BatchHeaderView(span + i).base_offset();
         break;
       }
       i += batch;
@@ -151,10 +170,11 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
   }
   // Large batches: one small read per header.
   while (at < limit) {
-    EDDY_RETURN_IF_ERROR(log_.PreadFull(header, sizeof(header), at));
-    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(header, at));
+    char h[bf::kLogOverhead];
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(h, sizeof(h), at));
+    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(h, at));
     if (at + batch > target) {
-      if (next_base_offset != nullptr) *next_base_offset = BatchHeaderView(header).base_offset();
+      if (next_offset != nullptr) *next_offset = BatchHeaderView(h).base_offset();
       break;
     }
     at += batch;

@@ -88,10 +88,11 @@ class LogSegment {
   // LocateBatches returns the length of the whole batches starting at `position` (a batch boundary) and
   // ending at or before `limit` (a batch boundary <= size()): as many as fit in max_bytes, but at least
   // the first one if `at_least_one`. Reads batch headers only when the range is larger than max_bytes.
-  // kDataLoss on corrupt framing. When it stops short of `limit` after reading the header of the batch
-  // that did not fit, *next_base_offset (if given) is that batch's base offset, else -1.
+  // kDataLoss on corrupt framing. When it stops short of `limit` at a batch whose first offset it knows,
+  // *next_offset (if given) is that offset: the base offset of the batch that did not fit, or, when only
+  // the first batch fits, its last offset + 1 (where a reader goes on, compaction gaps included); else -1.
   absl::StatusOr<int64_t> LocateBatches(int64_t position, int64_t limit, int64_t max_bytes, bool at_least_one,
-                                        int64_t* next_base_offset = nullptr) const;
+                                        int64_t* next_offset = nullptr) const;
 
   // The descriptor of the .log file, for sendfile(2) of ranges LocateBatches returned. It stays open while
   // the segment lives (a reader holding the shared_ptr keeps it), even after DeleteFiles.

@@ -250,7 +250,7 @@ absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_
     offset = std::max(offset, seg.base_offset());
     BatchLocation loc;
     if (used.segment_id == seg.id() && used.offset == offset && used.position < limit) {
-      loc.position = used.position;  // the batch after the previous read's last: base offset == offset
+      loc.position = used.position;  // the batch after the previous read's last
     } else {
       EDDY_ASSIGN_OR_RETURN(loc, seg.FindBatch(offset, v.end));
     }
@@ -265,7 +265,7 @@ absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_
     if (hint != nullptr && i + 1 == segs.size() && loc.position + n == limit) {
       *hint = ReadHint{seg.id(), v.end, limit};  // the view's end: the next append starts there
     } else if (hint != nullptr && next_base >= 0) {
-      *hint = ReadHint{seg.id(), next_base, loc.position + n};  // cut by max_bytes before that batch
+      *hint = ReadHint{seg.id(), next_base, loc.position + n};  // cut by max_bytes before that position
     }
     if (loc.position + n < limit || budget <= 0) break;
   }

@@ -120,12 +120,13 @@ TEST_F(PartitionLogTest, TailReadsWithAHintReturnWhatReadsWithoutOneDoAcrossRoll
   }
   EXPECT_GT(log->segment_count(), 3);
   EXPECT_EQ(next, log->log_end_offset());
-  // A read that stops short of the end leaves no hint; one from another offset ignores the hint.
+  // A read cut after its one batch leaves a hint at the next; one from another offset ignores the hint.
   AppendBatch(*log, 3);
   AppendBatch(*log, 3);
   std::string part;
   ASSERT_TRUE(log->Read(next, 1, &part, &hint).ok());
-  EXPECT_EQ(hint.segment_id, 0u);
+  EXPECT_NE(hint.segment_id, 0u);
+  EXPECT_EQ(hint.offset, next + 3);
   ASSERT_TRUE(log->Read(next + 3, 1 << 20, &part, &hint).ok());
   EXPECT_EQ(hint.offset, log->log_end_offset());
   std::string again;
@@ -149,6 +150,44 @@ TEST_F(PartitionLogTest, TailReadsWithAHintReturnWhatReadsWithoutOneDoAcrossRoll
     }
   }
   EXPECT_GT(hinted, 20);
+}
+
+// A reader whose budget is about one batch (the embedded consumer's share of max.poll.records) is cut
+// right after the first batch, with max_bytes below it or too little left for another: each read leaves a
+// hint at the next batch, and hinted reads return what unhinted ones do.
+TEST_F(PartitionLogTest, ReadsOfOneBatchEachLeaveAHintAtTheNext) {
+  LogConfig config;
+  config.segment_bytes = 16384;
+  config.index_interval_bytes = 1;  // an index entry at every batch, as with batches of 4 KiB or more
+  auto log = OpenLog(config);
+  for (int i = 0; i < 60; ++i) AppendBatch(*log, 1 + i % 5, /*value_size=*/400);  // ~0.5 to 2 KiB
+  std::string first;
+  ASSERT_TRUE(log->Read(0, 1, &first).ok());
+  const int32_t one = static_cast<int32_t>(first.size());
+  // The last: several batches, the cut inside a batch that starts more than 1 KiB before it.
+  for (int32_t max_bytes : {1, one, one + 60, 5000}) {
+    ReadHint hint;
+    int64_t at = 0;
+    int reads = 0, hinted = 0;
+    while (at < log->log_end_offset()) {
+      const bool had_hint = hint.segment_id != 0 && hint.offset == at;
+      std::string with, without;
+      ASSERT_TRUE(log->Read(at, max_bytes, &with, &hint).ok());
+      ASSERT_TRUE(log->Read(at, max_bytes, &without).ok());
+      ASSERT_EQ(with, without) << "at " << at << ", max_bytes " << max_bytes;
+      ASSERT_FALSE(BatchOffsets(with).empty());
+      ++reads;
+      hinted += had_hint ? 1 : 0;
+      at = BatchOffsets(with).back().second + 1;
+      if (hint.segment_id != 0) {
+        EXPECT_EQ(hint.offset, at);
+      }
+    }
+    EXPECT_EQ(at, log->log_end_offset());
+    EXPECT_GT(log->segment_count(), 3);
+    // Every read had a hint but the first and those after a read that ended at a segment's end.
+    EXPECT_GE(hinted, reads - log->segment_count()) << "max_bytes " << max_bytes;
+  }
 }
 
 TEST_F(PartitionLogTest, ReadAtTheEndIsEmptyAndOutsideTheLogIsOutOfRange) {
