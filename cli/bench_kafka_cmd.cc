@@ -12,6 +12,11 @@
 // rd_kafka_consume_batch_queue, in passes over what the broker still holds (the mock cluster keeps only
 // the last 5 MB of each partition; each new pass re-assigns from the beginning).
 // Broker CPU (--broker-pid): utime+stime of that process from /proc/PID/stat around each phase, per record.
+// The producer's progress line also quotes librdkafka's own statistics (statistics.interval.ms=1000) of the
+// busiest broker connection over the last second: `rtt` (request written to response read: the broker and
+// the socket, plus any wait of the client's broker thread) and `queue` (int_latency: produce() until the
+// record left the client's queue), so a slow second shows on which side of the socket its time went.
+#include <simdjson.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -67,6 +72,11 @@ double BrokerCpuSeconds(int64_t pid) {
   return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// librdkafka's window statistics of one broker connection, microseconds; -1 before the first report.
+struct ClientStats {
+  int64_t rtt_p99 = -1, rtt_max = -1, queue_p99 = -1, queue_max = -1;
+};
+
 struct ProduceState {
   Stopwatch clock;
   LatencyHistogram latency;
@@ -74,7 +84,36 @@ struct ProduceState {
   int64_t delivered = 0;
   int64_t failed = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  ClientStats stats;  // the last statistics report
+  simdjson::dom::parser stats_parser;
 };
+
+// The statistics report (JSON, see librdkafka's STATISTICS.md): of the brokers with a node id, the one that
+// answered the most requests in the window. Served by rd_kafka_poll on the producing thread.
+int OnStatistics(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  auto* st = static_cast<ProduceState*>(opaque);
+  simdjson::dom::element doc;
+  simdjson::dom::object brokers;
+  if (st->stats_parser.parse(json, len).get(doc) != simdjson::SUCCESS || doc["brokers"].get(brokers) != simdjson::SUCCESS) {
+    return 0;
+  }
+  int64_t best_count = -1;
+  for (simdjson::dom::key_value_pair b : brokers) {
+    int64_t nodeid = -1, count = 0;
+    if (b.value["nodeid"].get(nodeid) != simdjson::SUCCESS || nodeid < 0) continue;
+    if (b.value["rtt"]["cnt"].get(count) != simdjson::SUCCESS || count <= best_count) continue;
+    ClientStats cs;
+    if (b.value["rtt"]["p99"].get(cs.rtt_p99) != simdjson::SUCCESS ||
+        b.value["rtt"]["max"].get(cs.rtt_max) != simdjson::SUCCESS ||
+        b.value["int_latency"]["p99"].get(cs.queue_p99) != simdjson::SUCCESS ||
+        b.value["int_latency"]["max"].get(cs.queue_max) != simdjson::SUCCESS) {
+      continue;
+    }
+    best_count = count;
+    st->stats = cs;
+  }
+  return 0;  // librdkafka frees json
+}
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* st = static_cast<ProduceState*>(opaque);
@@ -102,7 +141,10 @@ absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type, const std::string& b
       return absl::InvalidArgumentError(absl::StrCat(k, "=", v, ": ", err));
     }
   }
-  if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
+  if (type == RD_KAFKA_PRODUCER) {
+    rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
+    rd_kafka_conf_set_stats_cb(conf, &OnStatistics);
+  }
   rd_kafka_conf_set_opaque(conf, opaque);
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
   if (rk == nullptr) return absl::InvalidArgumentError(err);
@@ -111,8 +153,8 @@ absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type, const std::string& b
 
 absl::Status RunProduce(const std::string& label, const std::string& bootstrap, const Options& o, Result* r) {
   ProduceState st;
-  std::vector<std::pair<std::string, std::string>> configs = {{"acks", o.acks},
-                                                              {"queue.buffering.max.messages", "1000000"}};
+  std::vector<std::pair<std::string, std::string>> configs = {
+      {"acks", o.acks}, {"queue.buffering.max.messages", "1000000"}, {"statistics.interval.ms", "1000"}};
   for (const std::string& kv : o.producer_configs) {
     std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
     configs.push_back(p);
@@ -161,11 +203,15 @@ absl::Status RunProduce(const std::string& label, const std::string& bootstrap, 
     if ((i & 1023) == 0) {
       rd_kafka_poll(rk, 0);
       if (since_report.Seconds() >= 1.0) {
-        fprintf(stderr, "%s: %lld records acknowledged, %.0f records/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+        fprintf(stderr,
+                "%s: %lld records acknowledged, %.0f records/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+                "client: rtt p99 %.2f ms, max %.2f ms, queue p99 %.2f ms, max %.2f ms\n",
                 label.c_str(), static_cast<long long>(st.delivered),
                 static_cast<double>(st.delivered - reported) / since_report.Seconds(),
                 st.interval.Percentile(0.50) / 1000, st.interval.Percentile(0.99) / 1000,
-                static_cast<double>(st.interval.Max()) / 1000);
+                static_cast<double>(st.interval.Max()) / 1000, static_cast<double>(st.stats.rtt_p99) / 1000,
+                static_cast<double>(st.stats.rtt_max) / 1000, static_cast<double>(st.stats.queue_p99) / 1000,
+                static_cast<double>(st.stats.queue_max) / 1000);
         st.interval.Reset();  // delivery reports run in rd_kafka_poll on this thread: no concurrent Record
         reported = st.delivered;
         since_report = Stopwatch();
