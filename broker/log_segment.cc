@@ -141,17 +141,21 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
   // index's entry below it (at most index.interval.bytes plus one batch away), not from `position`.
   const int64_t target = position + max_bytes;
   int64_t at = std::max(position + first, offset_index_.FloorPosition(target));
+  // Reads the header at `pos` and returns its batch's size; when that batch passes `target`, *next_offset
+  // is its base offset (the reader goes on there).
+  auto header_at = [&](int64_t pos) -> absl::StatusOr<int64_t> {
+    char h[bf::kLogOverhead];
+    EDDY_RETURN_IF_ERROR(log_.PreadFull(h, sizeof(h), pos));
+    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(h, pos));
+    if (pos + batch > target && next_offset != nullptr) *next_offset = BatchHeaderView(h).base_offset();
+    return batch;
+  };
   constexpr int64_t kSpanRead = 64 * 1024;
   constexpr int64_t kHeaderFirst = 1024;  // a longer span starts with a header read: large batches end it
   if (target + bf::kLogOverhead - at <= kSpanRead) {
     if (target + bf::kLogOverhead - at > kHeaderFirst && at + bf::kLogOverhead <= limit) {
-      char h[bf::kLogOverhead];
-      EDDY_RETURN_IF_ERROR(log_.PreadFull(h, sizeof(h), at));
-      EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(h, at));
-      if (at + batch > target) {
-        if (next_offset != nullptr) *next_offset = BatchHeaderView(h).base_offset();
-        return at - position;
-      }
+      EDDY_ASSIGN_OR_RETURN(const int64_t batch, header_at(at));
+      if (at + batch > target) return at - position;
     }
     // Small batches: one read of the span and a walk in memory.
     char span[kSpanRead];
@@ -170,13 +174,8 @@ absl::StatusOr<int64_t> LogSegment::LocateBatches(int64_t position, int64_t limi
   }
   // Large batches: one small read per header.
   while (at < limit) {
-    char h[bf::kLogOverhead];
-    EDDY_RETURN_IF_ERROR(log_.PreadFull(h, sizeof(h), at));
-    EDDY_ASSIGN_OR_RETURN(const int64_t batch, batch_size(h, at));
-    if (at + batch > target) {
-      if (next_offset != nullptr) *next_offset = BatchHeaderView(h).base_offset();
-      break;
-    }
+    EDDY_ASSIGN_OR_RETURN(const int64_t batch, header_at(at));
+    if (at + batch > target) break;
     at += batch;
   }
   return at - position;

@@ -255,17 +255,17 @@ absl::StatusOr<ReadResult> PartitionLog::ReadSlices(int64_t offset, int32_t max_
       EDDY_ASSIGN_OR_RETURN(loc, seg.FindBatch(offset, v.end));
     }
     if (loc.position < 0 || loc.position >= limit) continue;
-    int64_t next_base = -1;
+    int64_t next_offset = -1;
     EDDY_ASSIGN_OR_RETURN(int64_t n, seg.LocateBatches(loc.position, limit, budget, /*at_least_one=*/r.bytes == 0,
-                                                       hint != nullptr ? &next_base : nullptr));
+                                                       hint != nullptr ? &next_offset : nullptr));
     if (n == 0) break;
     out->push_back(FileSlice{segs[i], loc.position, n});
     r.bytes += n;
     budget -= n;
     if (hint != nullptr && i + 1 == segs.size() && loc.position + n == limit) {
       *hint = ReadHint{seg.id(), v.end, limit};  // the view's end: the next append starts there
-    } else if (hint != nullptr && next_base >= 0) {
-      *hint = ReadHint{seg.id(), next_base, loc.position + n};  // cut by max_bytes before that position
+    } else if (hint != nullptr && next_offset >= 0) {
+      *hint = ReadHint{seg.id(), next_offset, loc.position + n};  // cut by max_bytes before that position
     }
     if (loc.position + n < limit || budget <= 0) break;
   }
