@@ -21,6 +21,11 @@ constexpr size_t kReadBufferSize = 64 * 1024;
 // Reads per readiness event before moving on to other connections (fairness; epoll is level-triggered, so
 // the rest is picked up on the next round).
 constexpr int kMaxReadsPerEvent = 8;
+// Request bytes dispatched per readiness event before the connection stops reading and lets the I/O
+// thread write the responses of what it dispatched. Without it, a client that pipelines several ~1 MB
+// produce requests has each one's response wait for the appends of all those read in the same event
+// (measured: 5 requests, 2 MB, 15 ms in one event, all of it in the first response's round trip).
+constexpr int64_t kDispatchBytesPerEvent = 256 * 1024;
 constexpr int kMaxIovecs = 64;
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
@@ -93,7 +98,14 @@ bool Connection::HasBufferedFrame() const {
 }
 
 void Connection::OnReadable() {
+  dispatched_this_event_ = 0;
   for (int i = 0; i < kMaxReadsPerEvent && ReadingAllowed(); ++i) {
+    if (dispatched_this_event_ >= kDispatchBytesPerEvent) {
+      // The I/O thread flushes this connection after the event (the responses so far go out); the rest of
+      // the socket is read on the next round (epoll is level-triggered).
+      owner_->MarkDirty(this);
+      break;
+    }
     ssize_t n;
     if (reading_big_) {
       n = read(fd_, big_.data() + big_filled_, static_cast<size_t>(big_.size() - big_filled_));
@@ -173,6 +185,7 @@ bool Connection::ParseFrames() {
 }
 
 void Connection::Dispatch(RequestFrame frame) {
+  dispatched_this_event_ += frame.size();
   const uint64_t seq = next_seq_++;
   slots_.emplace_back();
   state_->requests.fetch_add(1, std::memory_order_relaxed);

@@ -6,7 +6,8 @@
 // Reading: up to 64 KiB per read(2) into a reusable buffer; several small frames are cut from one read
 // (one allocation and memcpy per request). A frame that does not fit the buffer gets its own allocation of
 // exactly its size, and the rest of it is read straight into that. The size is checked against
-// socket.request.max.bytes before anything is allocated.
+// socket.request.max.bytes before anything is allocated. Once 256 KiB of requests were dispatched in one
+// readiness event, reading stops until the next, so their responses are written first.
 //
 // Writing: a response's parts are moved onto the output queue behind a 4-byte size prefix. Runs of byte
 // parts are written with sendmsg(2) (a writev with MSG_NOSIGNAL), up to 64 iovecs at a time, with MSG_MORE
@@ -124,6 +125,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestFrame big_;  // a frame larger than the read buffer, being filled
   int32_t big_filled_ = 0;
   bool reading_big_ = false;
+  // Request bytes dispatched since the current readiness event began (OnReadable's budget).
+  int64_t dispatched_this_event_ = 0;
 
   // Requests in arrival order; slots_[i] is request head_seq_ + i.
   std::deque<Slot> slots_;

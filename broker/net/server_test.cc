@@ -285,6 +285,30 @@ TEST_F(ServerTest, TwoHundredConnectionsAreServedByTwoIoThreads) {
   EXPECT_EQ(stats.requests, kConnections * kPerConnection);
 }
 
+TEST_F(ServerTest, ALargeRequestIsAnsweredBeforeTheRequestsPipelinedBehindItAreRead) {
+  StartServer();
+  TestClient c;
+  ASSERT_TRUE(c.Connect(server_->port(), /*timeout_seconds=*/5));
+  // Request 0 holds the I/O thread until 1 (more than one event's dispatch budget, 256 KiB) and 2 are both
+  // in the socket. 2 then holds the thread until the client has read 1's response: a server that reads 2
+  // in the same event as 1 writes that response only after 2 is done, and the read below times out.
+  ASSERT_TRUE(c.WriteFrame(Request(0, kWait)));
+  ASSERT_TRUE(Eventually([&] { return handler_.handled() == 1; }));
+  const std::string big = Pattern(300 * 1024, 1);
+  std::thread writer([&] {
+    EXPECT_TRUE(c.WriteFrame(Request(1, kInline, big)));
+    EXPECT_TRUE(c.WriteFrame(Request(2, kWait)));
+  });
+  writer.join();
+  handler_.Open(0);
+  EXPECT_EQ(ReadId(c), 0);
+  std::string payload;
+  EXPECT_EQ(ReadId(c, &payload), 1);
+  EXPECT_EQ(payload, big);
+  handler_.Open(2);
+  EXPECT_EQ(ReadId(c), 2);
+}
+
 TEST_F(ServerTest, ConnectionIsNotReadBeyondMaxInFlightRequests) {
   ServerOptions options;
   options.max_in_flight_requests_per_connection = 4;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@ constexpr char kDrop = 'd';       // destroy the Responder unanswered
 constexpr char kBig = 'b';        // respond with int32 N bytes of pattern, in several parts
 constexpr char kPrefixed = 'p';   // respond with the payload in a response that carries its own size prefix
 constexpr char kFile = 'f';       // respond with "<", int64 offset and int64 length of the handler's file, ">"
+constexpr char kWait = 'w';       // block the I/O thread until the test calls Open(id) (10 s at most), then inline
 
 inline std::string Request(int32_t id, char mode, absl::string_view payload = "") {
   return absl::StrCat(BigEndian32(id), std::string(1, mode), payload);
@@ -71,6 +73,13 @@ class TestHandler : public RequestHandler {
         return;
       case kDrop:
         return;
+      case kWait: {
+        absl::MutexLock lock(&mu_);
+        auto opened = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return opened_.contains(id); };
+        mu_.AwaitWithTimeout(absl::Condition(&opened), absl::Seconds(10));
+        responder.Send(Response(BigEndian32(id) + payload));
+        return;
+      }
       case kBig: {
         const int32_t n = ParseBigEndian32(payload);
         Response r(BigEndian32(id));
@@ -151,6 +160,11 @@ class TestHandler : public RequestHandler {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&shutdown_called_));
   }
+  // Lets the kWait request `id` go on.
+  void Open(int32_t id) {
+    absl::MutexLock lock(&mu_);
+    opened_.insert(id);
+  }
   int64_t handled() {
     absl::MutexLock lock(&mu_);
     return handled_;
@@ -171,6 +185,7 @@ class TestHandler : public RequestHandler {
   size_t want_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutdown_called_ ABSL_GUARDED_BY(mu_) = false;
   int64_t handled_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<int32_t> opened_ ABSL_GUARDED_BY(mu_);
   std::string last_peer_ ABSL_GUARDED_BY(mu_);
 };
 
