@@ -203,15 +203,17 @@ absl::Status RunProduce(const std::string& label, const std::string& bootstrap, 
     if ((i & 1023) == 0) {
       rd_kafka_poll(rk, 0);
       if (since_report.Seconds() >= 1.0) {
-        fprintf(stderr,
-                "%s: %lld records acknowledged, %.0f records/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
-                "client: rtt p99 %.2f ms, max %.2f ms, queue p99 %.2f ms, max %.2f ms\n",
+        fprintf(stderr, "%s: %lld records acknowledged, %.0f records/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                 label.c_str(), static_cast<long long>(st.delivered),
                 static_cast<double>(st.delivered - reported) / since_report.Seconds(),
                 st.interval.Percentile(0.50) / 1000, st.interval.Percentile(0.99) / 1000,
-                static_cast<double>(st.interval.Max()) / 1000, static_cast<double>(st.stats.rtt_p99) / 1000,
-                static_cast<double>(st.stats.rtt_max) / 1000, static_cast<double>(st.stats.queue_p99) / 1000,
-                static_cast<double>(st.stats.queue_max) / 1000);
+                static_cast<double>(st.interval.Max()) / 1000);
+        if (st.stats.rtt_p99 >= 0) {  // none before librdkafka's first statistics report
+          fprintf(stderr, "; client: rtt p99 %.2f ms, max %.2f ms, queue p99 %.2f ms, max %.2f ms",
+                  static_cast<double>(st.stats.rtt_p99) / 1000, static_cast<double>(st.stats.rtt_max) / 1000,
+                  static_cast<double>(st.stats.queue_p99) / 1000, static_cast<double>(st.stats.queue_max) / 1000);
+        }
+        fputc('\n', stderr);
         st.interval.Reset();  // delivery reports run in rd_kafka_poll on this thread: no concurrent Record
         reported = st.delivered;
         since_report = Stopwatch();
