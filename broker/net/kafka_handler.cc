@@ -10,6 +10,7 @@
 #include "broker/kafka/supported_apis.h"
 #include "broker/net/fetch_purgatory.h"
 #include "broker/net/kafka_response.h"
+#include "broker/net/serial_worker.h"
 #include "broker/group_coordinator.h"
 #include "broker/log_manager.h"
 
@@ -25,6 +26,7 @@ KafkaHandler::KafkaHandler(broker::BrokerImpl* broker, KafkaHandlerOptions optio
   // any earlier run's allocations unless the clock went back.
   next_producer_id_.store(std::max(NowMs() * 1000, broker_->log_manager().MaxProducerId() + 1));
   purgatory_ = std::make_unique<FetchPurgatory>(&broker_->notifier());
+  admin_ = std::make_unique<SerialWorker>("eddy-admin");
 }
 
 KafkaHandler::~KafkaHandler() { purgatory_->Shutdown(); }

@@ -14,7 +14,9 @@
 //
 // Thread model: thread-safe. Handle runs on the server's I/O threads and never blocks: appends are written
 // inline (write(2) into the page cache), acks=all waits in LogManager::RequestFlush callbacks, long-poll
-// fetches wait in the purgatory's thread, group requests complete in the coordinator's callbacks.
+// fetches wait in the purgatory's thread, group requests complete in the coordinator's callbacks, and the
+// requests that create or delete topics (CreateTopics, DeleteTopics, a Metadata request that auto-creates),
+// which sync directories and files, run one at a time on the handler's admin thread.
 // `broker` is not owned and must outlive the handler; the handler must outlive the Server using it.
 #pragma once
 
@@ -25,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "broker/broker_impl.h"
@@ -34,6 +37,7 @@
 namespace eddy::net {
 
 class FetchPurgatory;
+class SerialWorker;
 
 struct KafkaHandlerOptions {
   // broker.id / node.id. Eddy is a single node: 0.
@@ -57,6 +61,9 @@ struct KafkaHandlerOptions {
   // default), or read them into memory first (false: the copying path, for comparison and for file
   // systems without sendfile; the connection also falls back to copying by itself when sendfile fails).
   bool zero_copy_fetch = true;
+  // Tests: called on the admin thread before each request that creates or deletes topics is carried out
+  // (to hold one there while the test checks that other requests are still answered).
+  std::function<void()> before_topic_change;
 };
 
 class KafkaHandler final : public RequestHandler {
@@ -100,6 +107,12 @@ class KafkaHandler final : public RequestHandler {
   void HandleInitProducerId(Call call, kafka::Reader& reader);
   void HandleCreateTopics(Call call, kafka::Reader& reader);
   void HandleDeleteTopics(Call call, kafka::Reader& reader);
+  // Run `work` on the admin thread (after the before_topic_change hook).
+  void RunOnAdminThread(absl::AnyInvocable<void() &&> work);
+  // The admin-thread halves of the three: they may block on the disk.
+  void AnswerMetadata(Call call, const kafka::MetadataRequest& request);
+  void CreateTopics(Call call, const kafka::CreateTopicsRequest& request);
+  void DeleteTopics(Call call, const kafka::DeleteTopicsRequest& request);
   void HandleDescribeConfigs(Call call, kafka::Reader& reader);
   void HandleJoinGroup(Call call, kafka::Reader& reader);
   void HandleSyncGroup(Call call, kafka::Reader& reader);
@@ -116,6 +129,8 @@ class KafkaHandler final : public RequestHandler {
   const KafkaHandlerOptions options_;
   std::unique_ptr<FetchPurgatory> purgatory_;
   std::atomic<int64_t> next_producer_id_;
+  // Declared last: destroyed first, after running what is queued (which uses the members above).
+  std::unique_ptr<SerialWorker> admin_;
 };
 
 template <typename Request>

@@ -2,10 +2,14 @@
 // CreateTopics, DeleteTopics, DescribeConfigs, and what happens to malformed or unsupported requests.
 #include "broker/net/kafka_handler.h"
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "broker/error_code.h"
 #include "broker/kafka/supported_apis.h"
 #include "broker/log_manager.h"
@@ -22,6 +26,15 @@ using testing::KafkaServerTest;
 int16_t E(ErrorCode e) { return static_cast<int16_t>(e); }
 
 class KafkaHandlerTest : public KafkaServerTest {};
+
+// A Metadata request for the one topic `name`.
+kafka::MetadataRequest MetadataOf(std::string name) {
+  kafka::MetadataRequest request;
+  request.topics.emplace();
+  request.topics->emplace_back();
+  request.topics->back().name = std::move(name);
+  return request;
+}
 
 void ExpectSupportedMatrix(const kafka::ApiVersionsResponse& r) {
   absl::Span<const kafka::ApiVersionRange> want = kafka::SupportedApis();
@@ -84,11 +97,7 @@ TEST_F(KafkaHandlerTest, MetadataV0EmptyListAndV1NullListEveryTopic) {
 
 TEST_F(KafkaHandlerTest, MetadataForAnUnknownTopicCreatesItWithNumPartitions) {
   auto c = Connect();
-  kafka::MetadataRequest request;
-  request.topics.emplace();
-  request.topics->emplace_back();
-  request.topics->back().name = "orders";
-  kafka::MetadataResponse r = c->Call<kafka::MetadataResponse>(6, request);
+  kafka::MetadataResponse r = c->Call<kafka::MetadataResponse>(6, MetadataOf("orders"));
   ASSERT_EQ(r.topics.size(), 1u);
   EXPECT_EQ(r.topics[0].error_code, 0);
   ASSERT_EQ(r.topics[0].partitions.size(), 3u);  // num.partitions=3 in the fixture
@@ -203,6 +212,70 @@ TEST_F(KafkaHandlerTest, DeleteTopicsDeletesAndReportsUnknownTopics) {
   EXPECT_EQ(r.responses[0].error_code, 0);
   EXPECT_EQ(r.responses[1].error_code, E(ErrorCode::kUnknownTopicOrPartition));
   EXPECT_FALSE(broker_->log_manager().DescribeTopic("doomed").ok());
+}
+
+TEST_F(KafkaHandlerTest, TopicChangesWaitOnTheAdminThreadWhileTheIoThreadAnswersOtherRequests) {
+  // Creating a topic syncs its directories and files; the I/O thread must not wait for that. The hook
+  // holds each topic change on the admin thread until the test has been answered on another connection
+  // of the same (only) I/O thread; were the change made on the I/O thread, the hook would wait in vain.
+  Stop();
+  struct Gate {
+    absl::Notification held;
+    absl::Notification release;
+    std::atomic<bool> released_in_time{true};
+  };
+  auto gate = std::make_shared<std::unique_ptr<Gate>>(std::make_unique<Gate>());
+  before_topic_change_ = [gate] {
+    Gate& g = **gate;
+    g.held.Notify();
+    if (!g.release.WaitForNotificationWithTimeout(absl::Seconds(5))) g.released_in_time = false;
+  };
+  io_threads_ = 1;
+  Start();
+  auto changer = Connect();
+  auto other = Connect();
+  ASSERT_TRUE(broker_->CreateTopic({"existing", 1, {}}).ok());
+
+  kafka::CreateTopicsRequest create;
+  create.topics.emplace_back();
+  create.topics.back().name = "held";
+  create.topics.back().num_partitions = 1;
+  create.topics.back().replication_factor = 1;
+  const int32_t create_id = changer->Send(4, create);
+  // Pipelined behind the held create on the same connection: answered after it, in order.
+  const int32_t versions_id = changer->Send(3, kafka::ApiVersionsRequest());
+  ASSERT_TRUE((*gate)->held.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const kafka::MetadataRequest existing = MetadataOf("existing");
+  kafka::MetadataResponse m = other->Call<kafka::MetadataResponse>(6, existing);
+  ASSERT_EQ(m.topics.size(), 1u);
+  EXPECT_EQ(m.topics[0].error_code, 0);
+  (*gate)->release.Notify();
+  EXPECT_EQ(changer->Receive<kafka::CreateTopicsResponse>(4, create_id).topics.at(0).error_code, 0);
+  EXPECT_EQ(changer->Receive<kafka::ApiVersionsResponse>(3, versions_id).error_code, 0);
+  EXPECT_TRUE((*gate)->released_in_time);
+
+  // A Metadata request that auto-creates a topic waits there too; so does DeleteTopics.
+  *gate = std::make_unique<Gate>();
+  const int32_t metadata_id = changer->Send(6, MetadataOf("auto-created"));
+  ASSERT_TRUE((*gate)->held.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(other->Call<kafka::MetadataResponse>(6, existing).topics.at(0).error_code, 0);
+  (*gate)->release.Notify();
+  kafka::MetadataResponse created = changer->Receive<kafka::MetadataResponse>(6, metadata_id);
+  ASSERT_EQ(created.topics.size(), 1u);
+  EXPECT_EQ(created.topics[0].error_code, 0);
+  EXPECT_EQ(created.topics[0].partitions.size(), 3u);
+  EXPECT_TRUE((*gate)->released_in_time);
+
+  *gate = std::make_unique<Gate>();
+  kafka::DeleteTopicsRequest doomed;
+  doomed.topic_names = {"held"};
+  const int32_t delete_id = changer->Send(3, doomed);
+  ASSERT_TRUE((*gate)->held.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(other->Call<kafka::MetadataResponse>(6, existing).topics.at(0).error_code, 0);
+  (*gate)->release.Notify();
+  EXPECT_EQ(changer->Receive<kafka::DeleteTopicsResponse>(3, delete_id).responses.at(0).error_code, 0);
+  EXPECT_TRUE((*gate)->released_in_time);
+  EXPECT_FALSE(broker_->log_manager().DescribeTopic("held").ok());
 }
 
 TEST_F(KafkaHandlerTest, DescribeConfigsShowsTopicOverridesAndBrokerConfigs) {

@@ -9,6 +9,7 @@
 #include "broker/log_manager.h"
 #include "broker/net/kafka_handler.h"
 #include "broker/net/kafka_response.h"
+#include "broker/net/serial_worker.h"
 
 namespace eddy::net {
 namespace {
@@ -52,6 +53,29 @@ kafka::MetadataResponse::MetadataResponseTopic TopicError(const std::string& nam
 void KafkaHandler::HandleMetadata(Call call, kafka::Reader& reader) {
   kafka::MetadataRequest request;
   if (!DecodeBody(call, reader, &request)) return;
+  const int16_t version = call.header.request_api_version;
+  // Answered here unless a requested topic is missing and will be created: that waits on the disk.
+  const bool may_create = options_.auto_create_topics && (version < 4 || request.allow_auto_topic_creation);
+  bool creates = false;
+  if (may_create && request.topics.has_value()) {
+    for (const auto& requested : *request.topics) {
+      const std::string name = requested.name.value_or("");
+      if (broker::ValidateTopicName(name).ok() && !broker_->log_manager().DescribeTopic(name).ok()) {
+        creates = true;
+        break;
+      }
+    }
+  }
+  if (!creates) {
+    AnswerMetadata(std::move(call), request);
+    return;
+  }
+  RunOnAdminThread([this, call = std::move(call), request = std::move(request)]() mutable {
+    AnswerMetadata(std::move(call), request);
+  });
+}
+
+void KafkaHandler::AnswerMetadata(Call call, const kafka::MetadataRequest& request) {
   const int16_t version = call.header.request_api_version;
   kafka::MetadataResponse response;
   kafka::MetadataResponse::MetadataResponseBroker self;
@@ -105,6 +129,12 @@ void KafkaHandler::HandleMetadata(Call call, kafka::Reader& reader) {
 void KafkaHandler::HandleCreateTopics(Call call, kafka::Reader& reader) {
   kafka::CreateTopicsRequest request;
   if (!DecodeBody(call, reader, &request)) return;
+  RunOnAdminThread([this, call = std::move(call), request = std::move(request)]() mutable {
+    CreateTopics(std::move(call), request);
+  });
+}
+
+void KafkaHandler::CreateTopics(Call call, const kafka::CreateTopicsRequest& request) {
   kafka::CreateTopicsResponse response;
   broker::LogManager& logs = broker_->log_manager();
   for (const auto& topic : request.topics) {
@@ -176,6 +206,12 @@ void KafkaHandler::HandleCreateTopics(Call call, kafka::Reader& reader) {
 void KafkaHandler::HandleDeleteTopics(Call call, kafka::Reader& reader) {
   kafka::DeleteTopicsRequest request;
   if (!DecodeBody(call, reader, &request)) return;
+  RunOnAdminThread([this, call = std::move(call), request = std::move(request)]() mutable {
+    DeleteTopics(std::move(call), request);
+  });
+}
+
+void KafkaHandler::DeleteTopics(Call call, const kafka::DeleteTopicsRequest& request) {
   kafka::DeleteTopicsResponse response;
   for (const std::string& name : request.topic_names) {
     kafka::DeleteTopicsResponse::DeletableTopicResult result;
@@ -192,6 +228,13 @@ void KafkaHandler::HandleDeleteTopics(Call call, kafka::Reader& reader) {
     response.responses.push_back(std::move(result));
   }
   call.responder.Send(EncodeResponse(call.header, response));
+}
+
+void KafkaHandler::RunOnAdminThread(absl::AnyInvocable<void() &&> work) {
+  admin_->Post([this, work = std::move(work)]() mutable {
+    if (options_.before_topic_change) options_.before_topic_change();
+    std::move(work)();
+  });
 }
 
 void KafkaHandler::HandleDescribeConfigs(Call call, kafka::Reader& reader) {

@@ -93,6 +93,7 @@ class KafkaServerTest : public ::testing::Test {
     options.broker_configs = {{"auto.create.topics.enable", auto_create_topics ? "true" : "false"}};
     options.now_ms = now_ms_;
     options.zero_copy_fetch = zero_copy_fetch_;
+    options.before_topic_change = before_topic_change_;
     options.log = [this](absl::string_view line) {
       absl::MutexLock lock(&log_mu_);
       log_.emplace_back(line);
@@ -100,6 +101,7 @@ class KafkaServerTest : public ::testing::Test {
     handler_ = std::make_unique<KafkaHandler>(broker_.get(), options);
     ServerOptions server_options;
     server_options.port = 0;
+    server_options.io_threads = io_threads_;
     server_options.log = options.log;
     absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(server_options, handler_.get());
     ASSERT_TRUE(s.ok()) << s.status();
@@ -126,9 +128,12 @@ class KafkaServerTest : public ::testing::Test {
     return log_;
   }
 
-  // Handler options for the next Start: its clock (unset: the wall clock) and fetch path.
+  // Options for the next Start: the handler's clock (unset: the wall clock), fetch path and admin-thread
+  // hook, and the server's I/O threads.
   std::function<int64_t()> now_ms_;
   bool zero_copy_fetch_ = true;
+  std::function<void()> before_topic_change_;
+  int io_threads_ = 2;
 
   broker::testing_util::TempDir dir_;
   std::unique_ptr<broker::BrokerImpl> broker_;
