@@ -48,6 +48,12 @@ kafka::MetadataResponse::MetadataResponseTopic TopicError(const std::string& nam
   return t;
 }
 
+// Whether a Metadata request may create the unknown topics it names: the broker allows it and, from v4, the
+// client asks for it.
+bool MayAutoCreate(bool enabled, int16_t version, const kafka::MetadataRequest& request) {
+  return enabled && (version < 4 || request.allow_auto_topic_creation);
+}
+
 }  // namespace
 
 void KafkaHandler::HandleMetadata(Call call, kafka::Reader& reader) {
@@ -55,9 +61,8 @@ void KafkaHandler::HandleMetadata(Call call, kafka::Reader& reader) {
   if (!DecodeBody(call, reader, &request)) return;
   const int16_t version = call.header.request_api_version;
   // Answered here unless a requested topic is missing and will be created: that waits on the disk.
-  const bool may_create = options_.auto_create_topics && (version < 4 || request.allow_auto_topic_creation);
   bool creates = false;
-  if (may_create && request.topics.has_value()) {
+  if (MayAutoCreate(options_.auto_create_topics, version, request) && request.topics.has_value()) {
     for (const auto& requested : *request.topics) {
       const std::string name = requested.name.value_or("");
       if (broker::ValidateTopicName(name).ok() && !broker_->log_manager().DescribeTopic(name).ok()) {
@@ -94,7 +99,7 @@ void KafkaHandler::AnswerMetadata(Call call, const kafka::MetadataRequest& reque
     call.responder.Send(EncodeResponse(call.header, response));
     return;
   }
-  const bool may_create = options_.auto_create_topics && (version < 4 || request.allow_auto_topic_creation);
+  const bool may_create = MayAutoCreate(options_.auto_create_topics, version, request);
   for (const auto& requested : *request.topics) {
     const std::string name = requested.name.value_or("");
     absl::StatusOr<TopicInfo> info = logs.DescribeTopic(name);
