@@ -86,8 +86,12 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
                                                    " exceeds max.request.size ", config_.max_request_size));
   }
   const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
+  if (buffered_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
+      unacked_batches_.load(std::memory_order_relaxed) > 0) {
+    EDDY_RETURN_IF_ERROR(WaitForBuffer(bytes));
+  }
   absl::MutexLock lock(&mu_);
-  if (closed_) return absl::FailedPreconditionError("producer is closed");
+  if (closed_.load(std::memory_order_relaxed)) return absl::FailedPreconditionError("producer is closed");
   EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(record.topic));
   const int32_t n = static_cast<int32_t>(t->partitions.size());
   int32_t partition = record.partition;
@@ -111,35 +115,20 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
       t->sticky = ChooseStickyPartition(*t, partition);
     }
   }
-  if (buffered_bytes_ + bytes > config_.buffer_memory && unacked_batches_ > 0) {
-    const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_block_ms);
-    while (buffered_bytes_ + bytes > config_.buffer_memory && unacked_batches_ > 0 && !closed_) {
-      sender_cv_.Signal();
-      if (done_cv_.WaitWithDeadline(&mu_, deadline)) {
-        return absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
-                                                         " bytes) full for max.block.ms ", config_.max_block_ms));
-      }
-    }
-    if (closed_) return absl::FailedPreconditionError("producer is closed");
-  }
   if (p.open == nullptr) {
     if (p.log == nullptr) {
       EDDY_ASSIGN_OR_RETURN(p.log, broker_->GetLog(record.topic, partition));
     }
-    if (!pool_.empty()) {
-      p.open = std::move(pool_.back());
-      pool_.pop_back();
-    } else {
-      p.open = std::make_unique<Batch>(config_.compression);
-    }
-    p.open->builder.Reset();
+    p.open = NewBatch();
     p.open->log = p.log;
     p.open->partition = partition;
     p.open->bytes = 0;
     p.open->deadline_ms = NowMs() + config_.linger_ms;
     ++open_batches_;
-    if (p.open->deadline_ms < earliest_deadline_ms_) {
-      earliest_deadline_ms_ = p.open->deadline_ms;
+    if (p.open->deadline_ms < earliest_deadline_ms_.load(std::memory_order_relaxed)) {
+      earliest_deadline_ms_.store(p.open->deadline_ms, std::memory_order_relaxed);
+      // Under handoff_mu_: the sender reads the deadline under it just before it sleeps.
+      absl::MutexLock h(&handoff_mu_);
       sender_cv_.Signal();
     }
   }
@@ -147,15 +136,28 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
   if (callback != nullptr) b.callbacks.push_back(Callback{b.builder.record_count(), timestamp, std::move(callback)});
   b.builder.Append(timestamp, record.key, record.value, record.headers);
   b.bytes += bytes;
-  buffered_bytes_ += bytes;
+  buffered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   if (static_cast<int64_t>(b.builder.size_estimate()) >= t->batch_limit) Seal(p);
   return absl::OkStatus();
+}
+
+std::unique_ptr<EmbeddedProducer::Batch> EmbeddedProducer::NewBatch() {
+  if (pool_.empty()) {
+    absl::MutexLock h(&handoff_mu_);
+    pool_.swap(returned_);
+  }
+  if (pool_.empty()) return std::make_unique<Batch>(config_.compression);
+  std::unique_ptr<Batch> b = std::move(pool_.back());
+  pool_.pop_back();
+  b->builder.Reset();
+  return b;
 }
 
 void EmbeddedProducer::Seal(PartitionState& p) {
   if (p.open == nullptr) return;
   --open_batches_;
-  ++unacked_batches_;
+  unacked_batches_.fetch_add(1, std::memory_order_relaxed);
+  absl::MutexLock h(&handoff_mu_);
   ready_.push_back(std::move(p.open));
   if (ready_.size() == 1) sender_cv_.Signal();
 }
@@ -172,21 +174,35 @@ void EmbeddedProducer::SealExpired(int64_t now_ms, bool all) {
       }
     }
   }
-  earliest_deadline_ms_ = earliest;
+  earliest_deadline_ms_.store(earliest, std::memory_order_relaxed);
 }
 
 void EmbeddedProducer::SenderLoop() {
   std::vector<std::unique_ptr<Batch>> work;
-  absl::MutexLock lock(&mu_);
+  bool sealed_after_stop = false;
+  absl::MutexLock lock(&handoff_mu_);
   while (true) {
     const int64_t now = NowMs();
-    if (stop_ || earliest_deadline_ms_ <= now) SealExpired(now, stop_);
+    const bool stopping = stop_;
+    if (stopping || earliest_deadline_ms_.load(std::memory_order_relaxed) <= now) {
+      // mu_ comes before handoff_mu_ (Seal takes it under mu_). After stop_, Send fails (closed_ was set
+      // first), so this pass leaves no batch open for good.
+      handoff_mu_.Unlock();
+      {
+        absl::MutexLock m(&mu_);
+        SealExpired(now, stopping);
+      }
+      handoff_mu_.Lock();
+      if (stopping) sealed_after_stop = true;
+    }
     if (ready_.empty()) {
-      if (stop_ && open_batches_ == 0) break;
-      if (earliest_deadline_ms_ == INT64_MAX) {
-        sender_cv_.Wait(&mu_);
+      if (sealed_after_stop) break;
+      if (stop_) continue;
+      const int64_t deadline = earliest_deadline_ms_.load(std::memory_order_relaxed);
+      if (deadline == INT64_MAX) {
+        sender_cv_.Wait(&handoff_mu_);
       } else {
-        sender_cv_.WaitWithDeadline(&mu_, absl::FromUnixMillis(earliest_deadline_ms_));
+        sender_cv_.WaitWithDeadline(&handoff_mu_, absl::FromUnixMillis(deadline));
       }
       continue;
     }
@@ -194,10 +210,10 @@ void EmbeddedProducer::SenderLoop() {
       work.push_back(std::move(ready_.front()));
       ready_.pop_front();
     }
-    mu_.Unlock();
+    handoff_mu_.Unlock();
     for (auto& b : work) Deliver(std::move(b));
     work.clear();
-    mu_.Lock();
+    handoff_mu_.Lock();
   }
 }
 
@@ -240,28 +256,74 @@ void EmbeddedProducer::Complete(std::unique_ptr<Batch> batch, const absl::Status
   }
   batch->callbacks.clear();
   batch->log.reset();
-  absl::MutexLock lock(&mu_);
-  --unacked_batches_;
-  buffered_bytes_ -= batch->bytes;
-  if (!status.ok() && first_error_.ok()) {
-    first_error_ = absl::Status(status.code(), absl::StrCat("delivery to partition ", batch->partition,
-                                                            " failed: ", status.message()));
+  if (!status.ok()) {
+    absl::MutexLock d(&done_mu_);
+    if (first_error_.ok()) {
+      first_error_ = absl::Status(status.code(), absl::StrCat("delivery to partition ", batch->partition,
+                                                              " failed: ", status.message()));
+    }
   }
-  pool_.push_back(std::move(batch));
+  const int64_t bytes = batch->bytes;
+  {
+    absl::MutexLock h(&handoff_mu_);
+    returned_.push_back(std::move(batch));
+  }
+  buffered_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  // seq_cst, paired with WaitForBuffer/Flush: either the waiter sees the new count or this sees the waiter.
+  unacked_batches_.fetch_sub(1, std::memory_order_seq_cst);
+  WakeWaiters();
+}
+
+void EmbeddedProducer::WakeWaiters() {
+  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+  absl::MutexLock d(&done_mu_);
   done_cv_.SignalAll();
+}
+
+absl::Status EmbeddedProducer::WaitForBuffer(int64_t bytes) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_block_ms);
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  absl::Status s;
+  {
+    absl::MutexLock d(&done_mu_);
+    while (buffered_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
+           unacked_batches_.load(std::memory_order_seq_cst) > 0 && !closed_.load()) {
+      if (done_cv_.WaitWithDeadline(&done_mu_, deadline)) {
+        s = absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
+                                                      " bytes) full for max.block.ms ", config_.max_block_ms));
+        break;
+      }
+    }
+  }
+  waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  if (s.ok() && closed_.load()) s = absl::FailedPreconditionError("producer is closed");
+  return s;
 }
 
 absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  absl::MutexLock lock(&mu_);
-  SealExpired(0, /*all=*/true);
-  while (unacked_batches_ > 0 || open_batches_ > 0) {
-    if (open_batches_ > 0) SealExpired(0, true);
-    if (done_cv_.WaitWithDeadline(&mu_, deadline)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("flush: ", unacked_batches_, " batches still unacknowledged after ", absl::FormatDuration(timeout)));
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (open_batches_ == 0 && unacked_batches_.load(std::memory_order_seq_cst) == 0) break;
+      SealExpired(0, /*all=*/true);
+    }
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    bool timed_out = false;
+    {
+      absl::MutexLock d(&done_mu_);
+      while (unacked_batches_.load(std::memory_order_seq_cst) > 0 && !timed_out) {
+        timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
+      }
+    }
+    waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    if (timed_out && unacked_batches_.load() > 0) {
+      return absl::DeadlineExceededError(absl::StrCat("flush: ", unacked_batches_.load(),
+                                                      " batches still unacknowledged after ",
+                                                      absl::FormatDuration(timeout)));
     }
   }
+  absl::MutexLock d(&done_mu_);
   absl::Status s = first_error_;
   first_error_ = absl::OkStatus();
   return s;
@@ -274,17 +336,20 @@ absl::StatusOr<int32_t> EmbeddedProducer::PartitionsFor(absl::string_view topic)
 }
 
 absl::Status EmbeddedProducer::Close(absl::Duration timeout) {
-  absl::Status s;
+  if (closed_.load() && !sender_.joinable()) return absl::OkStatus();
+  absl::Status s = Flush(timeout);
   {
     absl::MutexLock lock(&mu_);
-    if (closed_ && !sender_.joinable()) return absl::OkStatus();
+    closed_.store(true);
   }
-  s = Flush(timeout);
   {
-    absl::MutexLock lock(&mu_);
-    closed_ = true;
+    absl::MutexLock h(&handoff_mu_);
     stop_ = true;
     sender_cv_.Signal();
+  }
+  {
+    absl::MutexLock d(&done_mu_);
+    done_cv_.SignalAll();  // Send threads waiting for buffer.memory see closed_
   }
   if (sender_.joinable()) sender_.join();
   return s;

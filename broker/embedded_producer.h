@@ -3,8 +3,14 @@
 // batch.size or its linger.ms expires, and a sender thread appends sealed batches to the partition logs in
 // order. acks=all completions come from the log manager's flusher once the batch is fsynced (group commit:
 // one fdatasync covers every batch appended before it).
+//
+// Locks: `mu_` is the per-record lock of Send (topics, open batches) and is taken by the sender thread only
+// when a linger.ms deadline expires, so it is almost never contended. Sealed batches cross to the sender
+// through `handoff_mu_` and completions are counted in atomics, both once per batch; `done_mu_` is taken
+// only when someone waits (Flush, a full buffer.memory). Order: mu_ before handoff_mu_; done_mu_ alone.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -62,9 +68,14 @@ class EmbeddedProducer final : public Producer {
   };
 
   absl::StatusOr<TopicState*> Topic(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Seal(PartitionState& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Seal(PartitionState& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(handoff_mu_);
   void SealExpired(int64_t now_ms, bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<Batch> NewBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int32_t ChooseStickyPartition(TopicState& t, int32_t avoid);
+  // Waits (without mu_) until `bytes` more fit in buffer.memory or nothing is left to complete.
+  absl::Status WaitForBuffer(int64_t bytes);
+  // Wakes the threads in WaitForBuffer and Flush if there are any.
+  void WakeWaiters();
   void SenderLoop();
   void Deliver(std::unique_ptr<Batch> batch);
   void Complete(std::unique_ptr<Batch> batch, const absl::Status& status, int64_t first_offset,
@@ -74,21 +85,29 @@ class EmbeddedProducer final : public Producer {
   const ProducerConfig config_;
 
   absl::Mutex mu_;
-  absl::CondVar sender_cv_;  // work for the sender
-  absl::CondVar done_cv_;    // a batch completed (Flush, buffer.memory)
   absl::flat_hash_map<std::string, TopicState> topics_ ABSL_GUARDED_BY(mu_);
   // The entry of topics_ that Topic() returned last, and its name; reset before topics_ may rehash.
   TopicState* last_topic_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::string last_topic_name_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::unique_ptr<Batch>> ready_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<Batch>> pool_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Batch>> pool_ ABSL_GUARDED_BY(mu_);  // refilled from returned_
   int64_t open_batches_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t unacked_batches_ ABSL_GUARDED_BY(mu_) = 0;  // sealed, not yet completed
-  int64_t buffered_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t earliest_deadline_ms_ ABSL_GUARDED_BY(mu_) = INT64_MAX;
-  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // Written under mu_; the sender reads it to choose how long to sleep.
+  std::atomic<int64_t> earliest_deadline_ms_{INT64_MAX};
+  // Written under mu_, read anywhere. Set before stop_, so the sender's last SealExpired seals everything.
+  std::atomic<bool> closed_{false};
+
+  absl::Mutex handoff_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::CondVar sender_cv_;  // work for the sender
+  std::deque<std::unique_ptr<Batch>> ready_ ABSL_GUARDED_BY(handoff_mu_);
+  std::vector<std::unique_ptr<Batch>> returned_ ABSL_GUARDED_BY(handoff_mu_);  // completed, for reuse
+  bool stop_ ABSL_GUARDED_BY(handoff_mu_) = false;
+
+  std::atomic<int64_t> unacked_batches_{0};  // sealed, not yet completed
+  std::atomic<int64_t> buffered_bytes_{0};   // in open or unacknowledged batches
+  std::atomic<int32_t> waiters_{0};          // threads waiting on done_cv_
+  absl::Mutex done_mu_;
+  absl::CondVar done_cv_;  // a batch completed or the producer closed
+  absl::Status first_error_ ABSL_GUARDED_BY(done_mu_);
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::thread sender_;
 };

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "eddy/core/partitioner.h"
 #include "tests/e2e_util.h"
 
@@ -320,6 +321,84 @@ TEST_F(ProducerTest, SendAfterCloseIsFailedPrecondition) {
   std::vector<OwnedRecord> got = ReadAll(consumer.get(), 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].value, "last");
+}
+
+// buffer.memory counts records in open and unacknowledged batches. A delivery callback that blocks keeps the
+// first batch unacknowledged (callbacks run on the producer's I/O thread), so the buffer fills up.
+ProducerConfig SmallBufferConfig() {
+  ProducerConfig config;
+  config.acks = Acks::kLeader;
+  config.linger_ms = 0;
+  config.batch_size = 512;
+  config.buffer_memory = 4096;
+  config.max_block_ms = 200;
+  return config;
+}
+
+// Sends "first" with a callback that holds the producer's I/O thread until `release`, and waits until it
+// does.
+void SendFirstAndHoldItsCallback(Producer* producer, const std::string& topic, absl::Notification* release) {
+  absl::Notification in_callback;
+  E2E_ASSERT_OK(producer->Send({.topic = topic, .value = "first"}, [&in_callback, release](const absl::Status&,
+                                                                                          const RecordMetadata&) {
+    in_callback.Notify();
+    release->WaitForNotification();
+  }));
+  ASSERT_TRUE(in_callback.WaitForNotificationWithTimeout(kDeadline));
+}
+
+TEST_F(ProducerTest, SendBlockedOnAFullBufferFailsAfterMaxBlockMsAndEarlierRecordsArrive) {
+  CreateTopic("full", 1);
+  std::unique_ptr<Producer> producer = NewProducer(SmallBufferConfig());
+  absl::Notification release;
+  SendFirstAndHoldItsCallback(producer.get(), "full", &release);
+  if (HasFatalFailure()) return;
+  const std::string value(100, 'v');
+  absl::Status s;
+  int accepted = 0;
+  for (; accepted < 1000; ++accepted) {
+    s = producer->Send({.topic = "full", .value = value});
+    if (!s.ok()) break;
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_LT(accepted, 1000);
+  release.Notify();
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"full", 0}}));
+  std::vector<OwnedRecord> got = ReadAll(consumer.get(), 1 + accepted);
+  ASSERT_EQ(got.size(), static_cast<size_t>(1 + accepted));
+  EXPECT_EQ(got[0].value, "first");
+}
+
+TEST_F(ProducerTest, SendBlockedOnAFullBufferGoesOnOnceABatchCompletes) {
+  CreateTopic("drains", 1);
+  ProducerConfig config = SmallBufferConfig();
+  config.max_block_ms = 60000;
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  absl::Notification release;
+  SendFirstAndHoldItsCallback(producer.get(), "drains", &release);
+  if (HasFatalFailure()) return;
+  // Fill the buffer from another thread; it blocks inside Send once the buffer is full.
+  std::atomic<int> sent{0};
+  std::thread sender([&] {
+    const std::string value(100, 'v');
+    for (int i = 0; i < 200; ++i) {
+      E2E_EXPECT_OK(producer->Send({.topic = "drains", .value = value}));
+      sent.fetch_add(1);
+    }
+  });
+  // It stops well short of 200 records (4096 bytes hold about 30) until the callback returns.
+  absl::SleepFor(absl::Milliseconds(300));
+  const int before_release = sent.load();
+  EXPECT_LT(before_release, 200);
+  release.Notify();
+  sender.join();
+  EXPECT_EQ(sent.load(), 200);
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"drains", 0}}));
+  EXPECT_EQ(ReadAll(consumer.get(), 201).size(), 201u);
 }
 
 // Every codec must round trip everything a record can hold: null and empty keys and values, headers with
