@@ -33,7 +33,13 @@ EmbeddedProducer::EmbeddedProducer(BrokerImpl* broker, const ProducerConfig& con
   });
 }
 
-EmbeddedProducer::~EmbeddedProducer() { (void)Close(absl::InfiniteDuration()); }
+EmbeddedProducer::~EmbeddedProducer() {
+  (void)Close(absl::InfiniteDuration());
+  // A Close that timed out leaves acks=all batches whose completion the log flusher still owes; it calls
+  // Complete on this object, so wait for it (the flusher completes every request, at the latest when the
+  // log manager closes).
+  (void)AwaitCompletions(absl::InfiniteFuture());
+}
 
 absl::StatusOr<EmbeddedProducer::TopicState*> EmbeddedProducer::Topic(absl::string_view name) {
   const uint64_t version = broker_->metadata_version();
@@ -300,6 +306,19 @@ absl::Status EmbeddedProducer::WaitForBuffer(int64_t bytes) {
   return s;
 }
 
+bool EmbeddedProducer::AwaitCompletions(absl::Time deadline) {
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  bool timed_out = false;
+  {
+    absl::MutexLock d(&done_mu_);
+    while (unacked_batches_.load(std::memory_order_seq_cst) > 0 && !timed_out) {
+      timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
+    }
+  }
+  waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  return unacked_batches_.load(std::memory_order_seq_cst) == 0;
+}
+
 absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
@@ -308,16 +327,7 @@ absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
       if (open_batches_ == 0 && unacked_batches_.load(std::memory_order_seq_cst) == 0) break;
       SealExpired(0, /*all=*/true);
     }
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    bool timed_out = false;
-    {
-      absl::MutexLock d(&done_mu_);
-      while (unacked_batches_.load(std::memory_order_seq_cst) > 0 && !timed_out) {
-        timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
-      }
-    }
-    waiters_.fetch_sub(1, std::memory_order_seq_cst);
-    if (timed_out && unacked_batches_.load() > 0) {
+    if (!AwaitCompletions(deadline)) {
       return absl::DeadlineExceededError(absl::StrCat("flush: ", unacked_batches_.load(),
                                                       " batches still unacknowledged after ",
                                                       absl::FormatDuration(timeout)));

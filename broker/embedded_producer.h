@@ -29,7 +29,9 @@ namespace eddy::broker {
 class BrokerImpl;
 class PartitionLog;
 
-// Thread-safe (see Producer). Created by BrokerImpl, which must outlive it.
+// Thread-safe (see Producer). Created by BrokerImpl, which must outlive it. The destructor closes the producer
+// and then waits until every sealed batch is completed, also after a Close that timed out: acks=all
+// completions arrive on the log flusher's thread and use this object.
 class EmbeddedProducer final : public Producer {
  public:
   EmbeddedProducer(BrokerImpl* broker, const ProducerConfig& config);
@@ -74,7 +76,9 @@ class EmbeddedProducer final : public Producer {
   int32_t ChooseStickyPartition(TopicState& t, int32_t avoid);
   // Waits (without mu_) until `bytes` more fit in buffer.memory or nothing is left to complete.
   absl::Status WaitForBuffer(int64_t bytes);
-  // Wakes the threads in WaitForBuffer and Flush if there are any.
+  // Waits until every sealed batch is completed; false if `deadline` passed first.
+  bool AwaitCompletions(absl::Time deadline);
+  // Wakes the threads in WaitForBuffer and AwaitCompletions if there are any.
   void WakeWaiters();
   void SenderLoop();
   void Deliver(std::unique_ptr<Batch> batch);

@@ -401,6 +401,29 @@ TEST_F(ProducerTest, SendBlockedOnAFullBufferGoesOnOnceABatchCompletes) {
   EXPECT_EQ(ReadAll(consumer.get(), 201).size(), 201u);
 }
 
+// With acks=all a batch completes on the log's flusher thread. A Close whose timeout passes first returns,
+// and the producer must then not be destroyed under that completion: the destructor waits for it.
+TEST_F(ProducerTest, DestroyingAProducerWhoseCloseTimedOutWaitsForItsLastCompletion) {
+  CreateTopic("slow-ack", 1);
+  ProducerConfig config;
+  config.acks = Acks::kAll;
+  config.linger_ms = 0;
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  absl::Notification release;
+  SendFirstAndHoldItsCallback(producer.get(), "slow-ack", &release);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(producer->Close(absl::Milliseconds(50)).code(), absl::StatusCode::kDeadlineExceeded);
+  std::atomic<bool> released{false};
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    released.store(true);
+    release.Notify();
+  });
+  producer.reset();
+  EXPECT_TRUE(released.load()) << "the producer was destroyed while its last batch was still being completed";
+  releaser.join();
+}
+
 // Every codec must round trip everything a record can hold: null and empty keys and values, headers with
 // null and empty values, explicit timestamps.
 class ProducerCompressionTest : public E2eTest, public ::testing::WithParamInterface<Compression> {};
