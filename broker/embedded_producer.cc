@@ -92,12 +92,12 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
                                                    " exceeds max.request.size ", config_.max_request_size));
   }
   const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
-  if (buffered_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
+  absl::MutexLock lock(&mu_);
+  if (closed_.load(std::memory_order_relaxed)) return absl::FailedPreconditionError("producer is closed");
+  if (open_bytes_ + sealed_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
       unacked_batches_.load(std::memory_order_relaxed) > 0) {
     EDDY_RETURN_IF_ERROR(WaitForBuffer(bytes));
   }
-  absl::MutexLock lock(&mu_);
-  if (closed_.load(std::memory_order_relaxed)) return absl::FailedPreconditionError("producer is closed");
   EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(record.topic));
   const int32_t n = static_cast<int32_t>(t->partitions.size());
   int32_t partition = record.partition;
@@ -142,7 +142,7 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
   if (callback != nullptr) b.callbacks.push_back(Callback{b.builder.record_count(), timestamp, std::move(callback)});
   b.builder.Append(timestamp, record.key, record.value, record.headers);
   b.bytes += bytes;
-  buffered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  open_bytes_ += bytes;
   if (static_cast<int64_t>(b.builder.size_estimate()) >= t->batch_limit) Seal(p);
   return absl::OkStatus();
 }
@@ -162,6 +162,8 @@ std::unique_ptr<EmbeddedProducer::Batch> EmbeddedProducer::NewBatch() {
 void EmbeddedProducer::Seal(PartitionState& p) {
   if (p.open == nullptr) return;
   --open_batches_;
+  open_bytes_ -= p.open->bytes;
+  sealed_bytes_.fetch_add(p.open->bytes, std::memory_order_relaxed);
   unacked_batches_.fetch_add(1, std::memory_order_relaxed);
   absl::MutexLock h(&handoff_mu_);
   ready_.push_back(std::move(p.open));
@@ -274,7 +276,7 @@ void EmbeddedProducer::Complete(std::unique_ptr<Batch> batch, const absl::Status
     absl::MutexLock h(&handoff_mu_);
     returned_.push_back(std::move(batch));
   }
-  buffered_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   // seq_cst, paired with WaitForBuffer/Flush: either the waiter sees the new count or this sees the waiter.
   unacked_batches_.fetch_sub(1, std::memory_order_seq_cst);
   WakeWaiters();
@@ -288,22 +290,29 @@ void EmbeddedProducer::WakeWaiters() {
 
 absl::Status EmbeddedProducer::WaitForBuffer(int64_t bytes) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_block_ms);
-  waiters_.fetch_add(1, std::memory_order_seq_cst);
-  absl::Status s;
-  {
-    absl::MutexLock d(&done_mu_);
-    while (buffered_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
-           unacked_batches_.load(std::memory_order_seq_cst) > 0 && !closed_.load()) {
-      if (done_cv_.WaitWithDeadline(&done_mu_, deadline)) {
-        s = absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
-                                                      " bytes) full for max.block.ms ", config_.max_block_ms));
-        break;
-      }
+  auto full = [&](int64_t open) {
+    return open + sealed_bytes_.load(std::memory_order_seq_cst) + bytes > config_.buffer_memory &&
+           unacked_batches_.load(std::memory_order_seq_cst) > 0 && !closed_.load();
+  };
+  while (full(open_bytes_)) {
+    // Completions do not take mu_; other senders may fill or seal batches meanwhile, so check again after.
+    const int64_t open = open_bytes_;
+    mu_.Unlock();
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    bool timed_out = false;
+    {
+      absl::MutexLock d(&done_mu_);
+      while (full(open) && !timed_out) timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
+    }
+    waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    mu_.Lock();
+    if (timed_out && full(open_bytes_)) {
+      return absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
+                                                       " bytes) full for max.block.ms ", config_.max_block_ms));
     }
   }
-  waiters_.fetch_sub(1, std::memory_order_seq_cst);
-  if (s.ok() && closed_.load()) s = absl::FailedPreconditionError("producer is closed");
-  return s;
+  if (closed_.load()) return absl::FailedPreconditionError("producer is closed");
+  return absl::OkStatus();
 }
 
 bool EmbeddedProducer::AwaitCompletions(absl::Time deadline) {

@@ -74,8 +74,8 @@ class EmbeddedProducer final : public Producer {
   void SealExpired(int64_t now_ms, bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<Batch> NewBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int32_t ChooseStickyPartition(TopicState& t, int32_t avoid);
-  // Waits (without mu_) until `bytes` more fit in buffer.memory or nothing is left to complete.
-  absl::Status WaitForBuffer(int64_t bytes);
+  // Waits until `bytes` more fit in buffer.memory or nothing is left to complete; releases mu_ meanwhile.
+  absl::Status WaitForBuffer(int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits until every sealed batch is completed; false if `deadline` passed first.
   bool AwaitCompletions(absl::Time deadline);
   // Wakes the threads in WaitForBuffer and AwaitCompletions if there are any.
@@ -95,19 +95,22 @@ class EmbeddedProducer final : public Producer {
   std::string last_topic_name_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Batch>> pool_ ABSL_GUARDED_BY(mu_);  // refilled from returned_
   int64_t open_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t open_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of records in open batches, against buffer.memory
   // Written under mu_; the sender reads it to choose how long to sleep.
   std::atomic<int64_t> earliest_deadline_ms_{INT64_MAX};
   // Written under mu_, read anywhere. Set before stop_, so the sender's last SealExpired seals everything.
   std::atomic<bool> closed_{false};
 
-  absl::Mutex handoff_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  // Own cache lines: the sender thread writes these once per batch; the sending thread's per-record
+  // fields above stay in its cache.
+  alignas(64) absl::Mutex handoff_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::CondVar sender_cv_;  // work for the sender
   std::deque<std::unique_ptr<Batch>> ready_ ABSL_GUARDED_BY(handoff_mu_);
   std::vector<std::unique_ptr<Batch>> returned_ ABSL_GUARDED_BY(handoff_mu_);  // completed, for reuse
   bool stop_ ABSL_GUARDED_BY(handoff_mu_) = false;
 
-  std::atomic<int64_t> unacked_batches_{0};  // sealed, not yet completed
-  std::atomic<int64_t> buffered_bytes_{0};   // in open or unacknowledged batches
+  alignas(64) std::atomic<int64_t> unacked_batches_{0};  // sealed, not yet completed
+  std::atomic<int64_t> sealed_bytes_{0};  // of records in those batches, against buffer.memory
   std::atomic<int32_t> waiters_{0};          // threads waiting on done_cv_
   absl::Mutex done_mu_;
   absl::CondVar done_cv_;  // a batch completed or the producer closed
