@@ -71,6 +71,7 @@ NamedCache::Entry* NamedCache::Find(absl::string_view key) {
   }
   ++thread_->stats_.hits;
   TouchLru(it->second);
+  last_ = it->second;
   return it->second;
 }
 
@@ -82,7 +83,11 @@ absl::Status NamedCache::Put(absl::string_view key, std::optional<absl::string_v
         absl::StrCat("cache ", name_, ": a flush listener wrote to the store being flushed"));
   }
   Entry* found = nullptr;
-  if (auto it = index_.find(key); it != index_.end()) found = it->second;
+  if (last_ != nullptr && *last_->key == key) {
+    found = last_;
+  } else if (auto it = index_.find(key); it != index_.end()) {
+    found = it->second;
+  }
   int64_t delta = 0;
   if (found == nullptr) {
     auto node = map_.try_emplace(std::string(key)).first;
@@ -93,6 +98,7 @@ absl::Status NamedCache::Put(absl::string_view key, std::optional<absl::string_v
   } else {
     delta = -static_cast<int64_t>(found->value.size());
   }
+  last_ = found;
   Entry& e = *found;
   if (value.has_value()) {
     e.value.assign(value->data(), value->size());
@@ -140,6 +146,7 @@ absl::Status NamedCache::Flush() {
 }
 
 void NamedCache::Erase(Entry* e) {
+  if (e == last_) last_ = nullptr;
   UnlinkLru(e);
   AddBytes(-(kEntryOverhead + static_cast<int64_t>(e->key->size() + e->value.size())));
   index_.erase(absl::string_view(*e->key));
@@ -158,6 +165,7 @@ absl::StatusOr<bool> NamedCache::EvictOne() {
 
 void NamedCache::Clear() {
   AddBytes(-size_bytes_);
+  last_ = nullptr;
   index_.clear();
   map_.clear();
   dirty_.clear();

@@ -111,6 +111,9 @@ class NamedCache {
   FlushFn flush_;
   Map map_;
   absl::flat_hash_map<absl::string_view, Entry*> index_;  // views of map_'s node keys
+  // The entry Find or Put returned last: a read-modify-write (Find, then Put of the same key) compares the
+  // key instead of hashing it again. Reset when that entry is erased.
+  Entry* last_ = nullptr;
   Entry* lru_newest_ = nullptr;
   Entry* lru_oldest_ = nullptr;
   std::vector<Entry*> dirty_;  // in the order they became dirty

@@ -159,7 +159,8 @@ absl::Status StoreCore::Write(int64_t time, absl::string_view store_key, std::op
       ++expired_dropped_;
       return absl::OkStatus();
     }
-    known_segments_.insert(segment);
+    // Writes go mostly to the newest segment: no tree search for it.
+    if (known_segments_.empty() || *known_segments_.rbegin() != segment) known_segments_.insert(segment);
   }
   const int64_t timestamp = context_->record.timestamp;
   if (cache_ != nullptr) return cache_->Put(CacheKey(segment, store_key), value, timestamp, /*dirty=*/true);

@@ -208,5 +208,36 @@ TEST_F(ThreadCacheTest, WindowStoreCoalescesUpdatesOfAWindow) {
   ASSERT_TRUE(store->Close().ok());
 }
 
+// A Put right after a Find reuses the entry found (no second hash lookup); it must still be that key's entry,
+// also when the entry found was evicted or the Put is for another key.
+TEST_F(ThreadCacheTest, PutAfterFindWritesTheKeyPutEvenWhenTheFoundEntryIsGone) {
+  ThreadCache thread(/*max_bytes=*/2 * kEntry);
+  std::vector<std::string> flushed;
+  NamedCache cache("c", &thread, [&](absl::Span<NamedCache::Entry* const> entries) {
+    for (const NamedCache::Entry* e : entries) flushed.push_back(*e->key + "=" + e->value);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(cache.Put("a", "a1", 1, /*dirty=*/true).ok());
+  ASSERT_NE(cache.Find("a"), nullptr);
+  ASSERT_TRUE(cache.Put("b", "b1", 2, /*dirty=*/true).ok());  // another key than the one found
+  ASSERT_NE(cache.Find("a"), nullptr);
+  EXPECT_EQ(cache.Find("a")->value, "a1");
+  EXPECT_EQ(cache.Find("b")->value, "b1");
+  ASSERT_TRUE(cache.Put("b", "b2", 3, /*dirty=*/true).ok());  // the key found: updated in place
+  EXPECT_EQ(cache.entries(), 2u);
+  EXPECT_EQ(cache.Find("b")->value, "b2");
+  // A third key goes over the budget: "a", the least recently used, is evicted (after a flush).
+  ASSERT_TRUE(cache.Put("c", "c1", 4, /*dirty=*/true).ok());
+  EXPECT_EQ(cache.Find("a"), nullptr);
+  ASSERT_TRUE(cache.Put("a", "a2", 5, /*dirty=*/true).ok());  // recreated, not written into a freed entry
+  ASSERT_NE(cache.Find("a"), nullptr);
+  EXPECT_EQ(cache.Find("a")->value, "a2");
+  cache.Clear();
+  EXPECT_EQ(cache.Find("a"), nullptr);
+  ASSERT_TRUE(cache.Put("a", "a3", 6, /*dirty=*/true).ok());
+  EXPECT_EQ(cache.entries(), 1u);
+  EXPECT_EQ(cache.Find("a")->value, "a3");
+}
+
 }  // namespace
 }  // namespace eddy
