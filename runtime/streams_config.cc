@@ -28,6 +28,9 @@ StreamsConfig::StreamsConfig() {
   consumer.auto_offset_reset = OffsetReset::kEarliest;
   consumer.max_poll_records = 1000;
   producer.linger_ms = 100;
+  // Not Kafka's 16 KiB: fewer, larger batches on the internal topics (repartition, changelogs) cost the sales
+  // aggregation about a tenth less CPU per record (docs/PERFORMANCE.md); still under max.message.bytes.
+  producer.batch_size = 256 << 10;
   state_dir = DefaultStateDir();
   restore_consumer = consumer;
   restore_consumer.max_poll_records = 10000;

@@ -65,6 +65,7 @@ TEST(StreamsConfigTest, DefaultsAreKafkaStreamsDefaults) {
   EXPECT_EQ(c.consumer.auto_offset_reset, OffsetReset::kEarliest);
   EXPECT_EQ(c.consumer.max_poll_records, 1000);
   EXPECT_EQ(c.producer.linger_ms, 100);
+  EXPECT_EQ(c.producer.batch_size, 256 << 10);
   EXPECT_EQ(c.Validate().code(), absl::StatusCode::kInvalidArgument);  // application.id is required
   c.application_id = "orders app";
   EXPECT_THAT(std::string(c.Validate().message()), HasSubstr("may contain only"));
