@@ -264,47 +264,39 @@ void EmbeddedProducer::Complete(std::unique_ptr<Batch> batch, const absl::Status
   }
   batch->callbacks.clear();
   batch->log.reset();
-  if (!status.ok()) {
-    absl::MutexLock d(&done_mu_);
-    if (first_error_.ok()) {
-      first_error_ = absl::Status(status.code(), absl::StrCat("delivery to partition ", batch->partition,
-                                                              " failed: ", status.message()));
-    }
-  }
   const int64_t bytes = batch->bytes;
+  const int32_t partition = batch->partition;
   {
     absl::MutexLock h(&handoff_mu_);
     returned_.push_back(std::move(batch));
   }
-  sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  // seq_cst, paired with WaitForBuffer/Flush: either the waiter sees the new count or this sees the waiter.
-  unacked_batches_.fetch_sub(1, std::memory_order_seq_cst);
-  WakeWaiters();
-}
-
-void EmbeddedProducer::WakeWaiters() {
-  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+  // The counts change under done_mu_, the waiters' lock: a waiter that sees the last completion (the
+  // destructor) may free this object, and nothing here touches it after the unlock.
   absl::MutexLock d(&done_mu_);
+  if (!status.ok() && first_error_.ok()) {
+    first_error_ = absl::Status(status.code(),
+                                absl::StrCat("delivery to partition ", partition, " failed: ", status.message()));
+  }
+  sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  unacked_batches_.fetch_sub(1, std::memory_order_relaxed);
   done_cv_.SignalAll();
 }
 
 absl::Status EmbeddedProducer::WaitForBuffer(int64_t bytes) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_block_ms);
   auto full = [&](int64_t open) {
-    return open + sealed_bytes_.load(std::memory_order_seq_cst) + bytes > config_.buffer_memory &&
-           unacked_batches_.load(std::memory_order_seq_cst) > 0 && !closed_.load();
+    return open + sealed_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
+           unacked_batches_.load(std::memory_order_relaxed) > 0 && !closed_.load();
   };
   while (full(open_bytes_)) {
     // Completions do not take mu_; other senders may fill or seal batches meanwhile, so check again after.
     const int64_t open = open_bytes_;
     mu_.Unlock();
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
     bool timed_out = false;
     {
       absl::MutexLock d(&done_mu_);
       while (full(open) && !timed_out) timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
     }
-    waiters_.fetch_sub(1, std::memory_order_seq_cst);
     mu_.Lock();
     if (timed_out && full(open_bytes_)) {
       return absl::ResourceExhaustedError(absl::StrCat("producer buffer.memory (", config_.buffer_memory,
@@ -316,16 +308,11 @@ absl::Status EmbeddedProducer::WaitForBuffer(int64_t bytes) {
 }
 
 bool EmbeddedProducer::AwaitCompletions(absl::Time deadline) {
-  waiters_.fetch_add(1, std::memory_order_seq_cst);
-  bool timed_out = false;
-  {
-    absl::MutexLock d(&done_mu_);
-    while (unacked_batches_.load(std::memory_order_seq_cst) > 0 && !timed_out) {
-      timed_out = done_cv_.WaitWithDeadline(&done_mu_, deadline);
-    }
+  absl::MutexLock d(&done_mu_);
+  while (unacked_batches_.load(std::memory_order_relaxed) > 0) {
+    if (done_cv_.WaitWithDeadline(&done_mu_, deadline)) break;
   }
-  waiters_.fetch_sub(1, std::memory_order_seq_cst);
-  return unacked_batches_.load(std::memory_order_seq_cst) == 0;
+  return unacked_batches_.load(std::memory_order_relaxed) == 0;
 }
 
 absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
@@ -333,7 +320,7 @@ absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (open_batches_ == 0 && unacked_batches_.load(std::memory_order_seq_cst) == 0) break;
+      if (open_batches_ == 0 && unacked_batches_.load(std::memory_order_relaxed) == 0) break;
       SealExpired(0, /*all=*/true);
     }
     if (!AwaitCompletions(deadline)) {

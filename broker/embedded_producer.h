@@ -6,8 +6,9 @@
 //
 // Locks: `mu_` is the per-record lock of Send (topics, open batches) and is taken by the sender thread only
 // when a linger.ms deadline expires, so it is almost never contended. Sealed batches cross to the sender
-// through `handoff_mu_` and completions are counted in atomics, both once per batch; `done_mu_` is taken
-// only when someone waits (Flush, a full buffer.memory). Order: mu_ before handoff_mu_; done_mu_ alone.
+// through `handoff_mu_`, and each completion updates the counts under `done_mu_`, on which Flush and a
+// Send over buffer.memory wait; both once per batch. Send reads the counts as atomics, without a lock.
+// Order: mu_ before handoff_mu_; done_mu_ alone.
 #pragma once
 
 #include <atomic>
@@ -78,8 +79,6 @@ class EmbeddedProducer final : public Producer {
   absl::Status WaitForBuffer(int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits until every sealed batch is completed; false if `deadline` passed first.
   bool AwaitCompletions(absl::Time deadline);
-  // Wakes the threads in WaitForBuffer and AwaitCompletions if there are any.
-  void WakeWaiters();
   void SenderLoop();
   void Deliver(std::unique_ptr<Batch> batch);
   void Complete(std::unique_ptr<Batch> batch, const absl::Status& status, int64_t first_offset,
@@ -109,9 +108,9 @@ class EmbeddedProducer final : public Producer {
   std::vector<std::unique_ptr<Batch>> returned_ ABSL_GUARDED_BY(handoff_mu_);  // completed, for reuse
   bool stop_ ABSL_GUARDED_BY(handoff_mu_) = false;
 
+  // Decremented under done_mu_ (no wake-up is lost), incremented by Seal, read anywhere.
   alignas(64) std::atomic<int64_t> unacked_batches_{0};  // sealed, not yet completed
   std::atomic<int64_t> sealed_bytes_{0};  // of records in those batches, against buffer.memory
-  std::atomic<int32_t> waiters_{0};          // threads waiting on done_cv_
   absl::Mutex done_mu_;
   absl::CondVar done_cv_;  // a batch completed or the producer closed
   absl::Status first_error_ ABSL_GUARDED_BY(done_mu_);
