@@ -229,6 +229,7 @@ TEST_F(ThreadCacheTest, PutAfterFindWritesTheKeyPutEvenWhenTheFoundEntryIsGone) 
   // A third key goes over the budget: "a", the least recently used, is evicted (after a flush).
   ASSERT_TRUE(cache.Put("c", "c1", 4, /*dirty=*/true).ok());
   EXPECT_EQ(cache.Find("a"), nullptr);
+  EXPECT_EQ(flushed, (std::vector<std::string>{"a=a1", "b=b2", "c=c1"}));  // flushed before the eviction
   ASSERT_TRUE(cache.Put("a", "a2", 5, /*dirty=*/true).ok());  // recreated, not written into a freed entry
   ASSERT_NE(cache.Find("a"), nullptr);
   EXPECT_EQ(cache.Find("a")->value, "a2");
