@@ -7,7 +7,6 @@
 //   build/bin/eddy_bench --benchmark_filter=OrderToShipment
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <filesystem>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "eddy/core/status.h"
 #include "eddy/core/json_serde.h"
 #include "eddy/runtime/streams.h"
+#include "bench/hand_loop.h"
 #include "examples/order_to_shipment/order_to_shipment.h"
 
 namespace eddy {
@@ -30,11 +30,7 @@ namespace ots = order_to_shipment;
 
 constexpr int32_t kPartitions = 4;
 
-int64_t ThreadCpuNs() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
+using bench::BenchProducerConfig;
 constexpr int64_t kOrders = 2000000;
 
 struct OrdersBroker {
@@ -71,15 +67,6 @@ struct OrdersBroker {
   }
 };
 
-// The producer settings of both loops: Streams' defaults except linger.ms, whose 100 ms would only delay
-// the last batch of a finite run.
-ProducerConfig BenchProducerConfig() {
-  StreamsConfig defaults;
-  ProducerConfig pc = defaults.producer;
-  pc.linger_ms = 5;
-  return pc;
-}
-
 // Seconds to process every order through eddy::Streams: from Start until the last shipment is in the log and
 // Close has flushed and committed.
 double RunStreams(OrdersBroker& b, int iteration, double* process_ns, double* cpu_ns) {
@@ -103,13 +90,9 @@ double RunStreams(OrdersBroker& b, int iteration, double* process_ns, double* cp
 
 // The same work, written by hand: one consumer and one producer, the same serdes and the same routing.
 double RunHandLoop(OrdersBroker& b, int iteration, double* cpu_ns) {
-  const int64_t cpu_start = ThreadCpuNs();
-  ConsumerConfig cc = StreamsConfig().consumer;
-  cc.group_id = absl::StrCat("bench-hand-", iteration);
-  std::unique_ptr<Consumer> consumer = *b.broker->NewConsumer(cc);
-  std::unique_ptr<Producer> producer = b.broker->NewProducer(BenchProducerConfig());
-  const absl::Time start = absl::Now();
-  (void)consumer->Subscribe({ots::kOrdersTopic});
+  bench::HandLoopClients clients(*b.broker, absl::StrCat(iteration), {ots::kOrdersTopic});
+  Consumer* consumer = clients.consumer.get();
+  Producer* producer = clients.producer.get();
   ots::OrderSerde order_serde;
   JsonSerde<ots::Shipment> shipment_serde;
   ots::CheckedOrder order;
@@ -134,12 +117,7 @@ double RunHandLoop(OrdersBroker& b, int iteration, double* cpu_ns) {
       }
     });
   }
-  (void)producer->Flush();
-  (void)consumer->CommitSync();
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  *cpu_ns += static_cast<double>(ThreadCpuNs() - cpu_start);
-  (void)consumer->Close();
-  return seconds;
+  return clients.Finish(cpu_ns);
 }
 
 void BM_OrderToShipment(benchmark::State& state) {
