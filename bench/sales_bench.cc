@@ -1,6 +1,7 @@
 // The windowed sales aggregation (examples/sales_windowed) on the embedded broker, in one run:
-//   streams  eddy::Streams, 1 stream thread, RocksDB window store and suppression buffer with changelogs
-//            and the default 10 MiB cache, through the repartition topic (binary values: SaleBinarySerde);
+//   streams  eddy::Streams, 1 stream thread, RocksDB window store and in-memory suppression buffer, both
+//            with changelogs and the default 10 MiB cache, through the repartition topic (binary values:
+//            SaleBinarySerde);
 //   hand     a hand-written loop: consume, parse with the same JSON serde, absl::flat_hash_map keyed by
 //            (category, window), per-category stream time, late sales dropped, closed windows serialized
 //            with the same serde and produced; no repartition, no store, no changelog;

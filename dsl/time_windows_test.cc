@@ -1,7 +1,6 @@
 // Tumbling and hopping windows through the TestDriver (two partitions), against a brute-force reference on
 // randomized out-of-order input with late records: final per-window results, dropped-record counts,
 // exactly-once final results with EmitStrategy::OnWindowClose and Suppress, retention, the Windowed serde.
-#include <filesystem>
 #include <map>
 #include <string>
 #include <tuple>
@@ -152,45 +151,6 @@ TEST(TimeWindowsTest, SuppressUntilWindowClosesEmitsEachClosedWindowExactlyOnce)
   // Commits only at the end: updates sit in the cache while their windows close; the final values are
   // still exact.
   CheckFinalResults(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 8, true, false);
-}
-
-TEST(TimeWindowsTest, SuppressedResultsSurviveARestartWithTheSameStateDir) {
-  const TimeWindows w = TimeWindows::OfSizeAndGrace(absl::Seconds(10), absl::Seconds(5));
-  const TimeWindowedSerde<StringSerde> wserde(StringSerde(), w.size_ms);
-  auto build = [&] {
-    StreamsBuilder builder;
-    builder.Stream<std::string, int64_t>("in")
-        .GroupByKey()
-        .WindowedBy(w)
-        .Count(Materialized::As("counts"))
-        .Suppress(Suppressed::UntilWindowCloses(BufferConfig::Unbounded()))
-        .ToStream()
-        .To("final", Produced(wserde, Int64Serde()));
-    return builder.Build();
-  };
-  TestDriverConfig config;
-  config.application_id = "restart";
-  config.state_dir = ::testing::TempDir() + "/suppress-restart";
-  std::filesystem::remove_all(config.state_dir);
-  {
-    auto driver = TestDriver::Create(*build(), config);
-    ASSERT_TRUE(driver.ok()) << driver.status();
-    auto in = (*driver)->CreateInputTopic("in", StringSerde(), Int64Serde());
-    ASSERT_TRUE(in.PipeInput("a", 1, 1000).ok());
-    ASSERT_TRUE(in.PipeInput("a", 1, 2000).ok());
-    EXPECT_EQ((*driver)->UnreadCount("final"), 0);
-  }  // closed cleanly: stores flushed to disk
-  auto driver = TestDriver::Create(*build(), config);
-  ASSERT_TRUE(driver.ok()) << driver.status();
-  auto in = (*driver)->CreateInputTopic("in", StringSerde(), Int64Serde());
-  ASSERT_TRUE(in.PipeInput("a", 1, 16000).ok());  // 10 s + 5 s grace: window [0, 10 s) closes
-  auto out = (*driver)->CreateOutputTopic("final", wserde, Int64Serde());
-  auto records = out.ReadRecordsToList();
-  ASSERT_TRUE(records.ok());
-  ASSERT_EQ(records->size(), 1u) << "the buffered window was remembered across the restart";
-  EXPECT_EQ((*records)[0].key->window.start, 0);
-  EXPECT_EQ(*(*records)[0].value, 2);
-  std::filesystem::remove_all(config.state_dir);
 }
 
 TEST(TimeWindowsTest, WindowsExpireFromTheStoreAfterRetention) {

@@ -78,8 +78,10 @@ void AddSessionStore(GraphBuilder* graph, int node, const std::string& name, con
   if (!close_buffer.empty()) AddCloseBuffer(graph, node, close_buffer, m);
 }
 
+// In memory and logged, as Kafka's suppression buffer: it holds one key per open window, so a restart
+// restores it from its changelog in little time, and a task saves a RocksDB instance (about 4 ms to open).
 void AddCloseBufferStore(GraphBuilder* graph, int node, const std::string& name) {
-  AddBuilt(graph, node, Stores::PersistentKeyValueStore(name).WithCachingEnabled());
+  AddBuilt(graph, node, Stores::InMemoryKeyValueStore(name).WithCachingEnabled());
 }
 
 }  // namespace eddy::dsl_internal

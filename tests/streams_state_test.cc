@@ -2,7 +2,8 @@
 // a persistent store) run, closed and run again with its local state intact, deleted, or without its
 // checkpoints (an unclean stop); the write cache between commits; a task that comes back to its thread
 // after a rebalance; interactive queries (key-value and window, over two threads and four partitions, and
-// during REBALANCING); a changelog topic with the wrong partition count.
+// during REBALANCING); a suppressed window's final result across a restart; a changelog topic with the
+// wrong partition count.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -225,6 +226,71 @@ TEST_F(StreamsStateTest, DeletedStateDirIsRestoredFromTheChangelog) {
   EXPECT_TRUE(Eventually([&] { return Restored(again) == ChangelogRecords(); }))  // metrics lag up to 100 ms
       << Restored(again);
   E2E_EXPECT_OK(again.Close());
+}
+
+// A suppressed window still owing its final result when the application stops is emitted once after the
+// restart, whether the local state is intact or deleted (the close buffer is in memory, restored from its
+// changelog either way).
+TEST_F(StreamsStateTest, SuppressedWindowsEmitTheirFinalResultAfterARestart) {
+  const TimeWindows w = TimeWindows::OfSizeAndGrace(absl::Seconds(10), absl::Seconds(5));
+  const TimeWindowedSerde<StringSerde> wserde(StringSerde(), w.size_ms);
+  const int64_t w0 = base_ms_ / 10000 * 10000;
+  for (const bool delete_state : {false, true}) {
+    SCOPED_TRACE(delete_state ? "state directory deleted" : "state directory intact");
+    const std::string in = absl::StrCat("in-", delete_state), out = absl::StrCat("final-", delete_state);
+    CreateTopic(in, 2);
+    CreateTopic(out, 1);
+    auto topology = [&] {
+      StreamsBuilder builder;
+      builder.Stream<std::string, int64_t>(in)
+          .GroupByKey()
+          .WindowedBy(w)
+          .Count(Materialized::As("counts"))
+          .Suppress(Suppressed::UntilWindowCloses(BufferConfig::Unbounded()))
+          .ToStream()
+          .To(out, Produced(wserde, Int64Serde()));
+      return *builder.Build();
+    };
+    StreamsConfig config = Config();
+    config.application_id = absl::StrCat("suppress-", delete_state);
+    std::unique_ptr<Producer> producer = NewProducer();
+    auto send = [&](int64_t ts) {
+      std::string value;
+      Int64Serde().Serialize(1, &value);
+      E2E_ASSERT_OK(producer->Send({.topic = in, .key = "a", .value = value, .timestamp = ts}));
+      E2E_ASSERT_OK(producer->Flush(kDeadline));
+    };
+    auto processed = [](const Streams& app) {
+      int64_t n = 0;
+      for (const ThreadMetricsSnapshot& t : app.metrics()) n += t.processed_records;
+      return n;
+    };
+    {
+      Streams app(topology(), config, clients_.get());
+      E2E_ASSERT_OK(app.Start());
+      send(w0 + 1000);
+      send(w0 + 2000);
+      ASSERT_TRUE(Eventually([&] { return processed(app) == 2; }));
+      E2E_ASSERT_OK(app.Close());
+    }
+    if (delete_state) std::filesystem::remove_all(state_dir_);
+    Streams again(topology(), config, clients_.get());
+    E2E_ASSERT_OK(again.Start());
+    send(w0 + 16000);  // 10 s + 5 s grace: window [w0, w0 + 10 s) closes
+    std::unique_ptr<Consumer> reader = NewConsumer(EarliestConfig());
+    E2E_ASSERT_OK(reader->Assign({{out, 0}}));
+    std::vector<e2e::OwnedRecord> results;
+    E2E_ASSERT_OK(e2e::PollFor(reader.get(), 1, &results));
+    ASSERT_TRUE(Eventually([&] { return processed(again) == 1; }));
+    E2E_ASSERT_OK(again.Close());
+    E2E_ASSERT_OK(e2e::PollFor(reader.get(), 2, &results, absl::Milliseconds(300)));  // nothing more comes
+    ASSERT_EQ(results.size(), 1u) << "the buffered window was remembered across the restart";
+    Windowed<std::string> key;
+    E2E_ASSERT_OK(wserde.Deserialize(*results[0].key, &key));
+    EXPECT_EQ(key.key, "a");
+    EXPECT_EQ(key.window.start, w0);
+    EXPECT_EQ(DecodeInt64(*results[0].value), 2);
+  }
 }
 
 TEST_F(StreamsStateTest, UncleanStopWipesLocalStateAndRestores) {

@@ -41,7 +41,7 @@ class KTable;
 
 namespace dsl_internal {
 
-// Adds a WindowCloseBuffer's key-value store (persistent, cached, logged) and connects it to `node`.
+// Adds a WindowCloseBuffer's key-value store (in memory, cached, logged) and connects it to `node`.
 void AddCloseBufferStore(GraphBuilder* graph, int node, const std::string& name);
 void RecordGraphError(GraphBuilder* graph, const std::string& error);
 
