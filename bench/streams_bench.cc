@@ -13,14 +13,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "eddy/broker/broker.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "bench/hand_loop.h"
+#include "eddy/broker/broker.h"
 #include "eddy/broker/embedded_client_supplier.h"
 #include "eddy/core/status.h"
 #include "eddy/core/json_serde.h"
 #include "eddy/runtime/streams.h"
-#include "bench/hand_loop.h"
 #include "examples/order_to_shipment/order_to_shipment.h"
 
 namespace eddy {
