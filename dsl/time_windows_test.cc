@@ -1,6 +1,7 @@
 // Tumbling and hopping windows through the TestDriver (two partitions), against a brute-force reference on
 // randomized out-of-order input with late records: final per-window results, dropped-record counts,
-// exactly-once final results with EmitStrategy::OnWindowClose and Suppress, retention, the Windowed serde.
+// exactly-once final results with EmitStrategy::OnWindowClose and Suppress, retention, the Windowed serde;
+// the same input also in record batches of random sizes, as a stream thread processes them.
 #include <map>
 #include <string>
 #include <tuple>
@@ -62,12 +63,15 @@ std::map<std::string, int32_t> PartitionOf(const std::vector<InputRecord>& recor
   return out;
 }
 
-void CheckAgainstReference(const TimeWindows& w, uint32_t seed) {
+// `batched`: records processed in batches of random sizes, as a stream thread does (the aggregations hold a
+// batch's windows and write them back at its end), instead of one record per batch. `cached` false: the
+// count's store has caching disabled, so every update must go downstream.
+void CheckAgainstReference(const TimeWindows& w, uint32_t seed, bool batched = false, bool cached = true) {
   StreamsBuilder builder;
   auto grouped = builder.Stream<std::string, int64_t>("in").GroupByKey();
   auto windowed = grouped.WindowedBy(w);
   const TimeWindowedSerde<StringSerde> wserde(StringSerde(), w.size_ms);
-  windowed.Count(Materialized::As("counts")).ToStream().To("counts-out", Produced(wserde, Int64Serde()));
+  windowed.Count(cached ? Materialized::As("counts") : Materialized::As("counts").WithCachingDisabled()).ToStream().To("counts-out", Produced(wserde, Int64Serde()));
   windowed.Reduce([](int64_t a, int64_t b) { return a + b; }, Materialized::As("sums"))
       .ToStream()
       .To("sums-out", Produced(wserde, Int64Serde()));
@@ -77,13 +81,22 @@ void CheckAgainstReference(const TimeWindows& w, uint32_t seed) {
   ASSERT_TRUE(driver.ok()) << driver.status();
 
   auto records = window_test::RandomRecords(seed, 2000, 7, 60, 800, 20000);
-  window_test::PipeAll(**driver, &records);
+  if (batched) {
+    window_test::ProcessAllInBatches(**driver, &records, seed);
+  } else {
+    window_test::PipeAll(**driver, &records);
+  }
   ASSERT_TRUE((*driver)->Commit().ok());
   const TimeReference ref = Reference(records, w);
   ASSERT_GT(ref.dropped, 0) << "the input must contain late records";
 
   WindowResults counts, sums;
-  window_test::ReadWindowed(**driver, "counts-out", wserde, &counts, nullptr);
+  std::map<std::tuple<std::string, int64_t, int64_t>, int> count_emits;
+  window_test::ReadWindowed(**driver, "counts-out", wserde, &counts, &count_emits);
+  if (!cached) {
+    // Without a cache every update is emitted: a window's count of emits is its count.
+    for (const auto& [k, n] : ref.count) EXPECT_EQ(count_emits[k], n) << std::get<0>(k) << "@" << std::get<1>(k);
+  }
   window_test::ReadWindowed(**driver, "sums-out", wserde, &sums, nullptr);
   EXPECT_EQ(counts, ref.count);
   EXPECT_EQ(sums, ref.sum);
@@ -95,6 +108,19 @@ TEST(TimeWindowsTest, TumblingWindowsMatchBruteForceReference) {
   CheckAgainstReference(TimeWindows::OfSizeWithNoGrace(absl::Seconds(3)), 2);
 }
 
+TEST(TimeWindowsTest, WindowsMatchBruteForceReferenceInBatches) {
+  CheckAgainstReference(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 11, /*batched=*/true);
+  CheckAgainstReference(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)).AdvanceBy(absl::Seconds(2)), 12,
+                        /*batched=*/true);
+}
+
+TEST(TimeWindowsTest, WithoutACacheEveryUpdateIsEmittedInBatchesToo) {
+  CheckAgainstReference(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 13, /*batched=*/false,
+                        /*cached=*/false);
+  CheckAgainstReference(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 14, /*batched=*/true,
+                        /*cached=*/false);
+}
+
 TEST(TimeWindowsTest, HoppingWindowsMatchBruteForceReference) {
   CheckAgainstReference(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)).AdvanceBy(absl::Seconds(2)), 3);
   CheckAgainstReference(TimeWindows::OfSizeWithNoGrace(absl::Seconds(4)).AdvanceBy(absl::Seconds(1)), 4);
@@ -102,7 +128,9 @@ TEST(TimeWindowsTest, HoppingWindowsMatchBruteForceReference) {
 
 // Final results only: with OnWindowClose or Suppress, each window closed by stream time is emitted exactly
 // once, with its final value; windows still open emit nothing.
-void CheckFinalResults(const TimeWindows& w, uint32_t seed, bool suppress, bool cache_per_commit) {
+// `batched`: as for CheckAgainstReference (cache_per_commit then does not apply).
+void CheckFinalResults(const TimeWindows& w, uint32_t seed, bool suppress, bool cache_per_commit,
+                       bool batched = false) {
   StreamsBuilder builder;
   auto windowed = builder.Stream<std::string, int64_t>("in").GroupByKey().WindowedBy(w);
   const TimeWindowedSerde<StringSerde> wserde(StringSerde(), w.size_ms);
@@ -126,7 +154,11 @@ void CheckFinalResults(const TimeWindows& w, uint32_t seed, bool suppress, bool 
 
   // A commit per record flushes RocksDB (an fsync) each time: fewer records then.
   auto records = window_test::RandomRecords(seed, cache_per_commit ? 400 : 1500, 5, cache_per_commit ? 200 : 60, 800, 20000);
-  window_test::PipeAll(**driver, &records);
+  if (batched) {
+    window_test::ProcessAllInBatches(**driver, &records, seed);
+  } else {
+    window_test::PipeAll(**driver, &records);
+  }
   ASSERT_TRUE((*driver)->Commit().ok());
   const TimeReference ref = Reference(records, w);
   const WindowResults expected = ClosedOnly(ref.sum, ref, w, PartitionOf(records));
@@ -151,6 +183,15 @@ TEST(TimeWindowsTest, SuppressUntilWindowClosesEmitsEachClosedWindowExactlyOnce)
   // Commits only at the end: updates sit in the cache while their windows close; the final values are
   // still exact.
   CheckFinalResults(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 8, true, false);
+}
+
+// A record that closes windows emits their final values, including the updates earlier in its own batch
+// (still held by the aggregation when the close is checked).
+TEST(TimeWindowsTest, FinalResultsInBatchesIncludeTheBatchsOwnUpdates) {
+  CheckFinalResults(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 15, false, false, /*batched=*/true);
+  CheckFinalResults(TimeWindows::OfSizeAndGrace(absl::Seconds(4), absl::Seconds(1)).AdvanceBy(absl::Seconds(2)), 16,
+                    false, false, /*batched=*/true);
+  CheckFinalResults(TimeWindows::OfSizeAndGrace(absl::Seconds(5), absl::Seconds(2)), 17, true, false, /*batched=*/true);
 }
 
 TEST(TimeWindowsTest, WindowsExpireFromTheStoreAfterRetention) {

@@ -11,7 +11,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "eddy/core/partitioner.h"
+#include "eddy/core/record_batch.h"
+#include "eddy/core/record_batch_format.h"
 #include "eddy/dsl/dsl.h"
+#include "eddy/runtime/task.h"
 #include "eddy/runtime/test_driver.h"
 #include "gtest/gtest.h"
 
@@ -50,6 +54,52 @@ inline void PipeAll(TestDriver& driver, std::vector<InputRecord>* records) {
   const std::vector<StoredRecord>& stored = driver.TopicRecords("in");
   ASSERT_EQ(stored.size(), records->size());
   for (size_t i = 0; i < records->size(); ++i) (*records)[i].partition = stored[i].partition;
+}
+
+// Processes `records` as a stream thread does: each partition's records (partitioned as PipeAll) in record
+// batches of random sizes (1 to 200 records, one Task::Process call each), bypassing the driver's one-record
+// batches; the tasks' output still reaches the driver's topics. Notes each record's partition.
+inline void ProcessAllInBatches(TestDriver& driver, std::vector<InputRecord>* records, uint32_t seed) {
+  const int32_t partitions = driver.PartitionCount("in");
+  std::vector<std::vector<const InputRecord*>> by_partition(partitions);
+  std::string key_bytes, value_bytes;
+  for (InputRecord& r : *records) {
+    r.partition = KeyPartition(r.key, partitions);
+    by_partition[r.partition].push_back(&r);
+  }
+  std::mt19937 rng(seed);
+  RecordBatchBuilder builder;
+  std::vector<RecordView> views;
+  std::string batch;
+  for (int32_t p = 0; p < partitions; ++p) {
+    Task* task = nullptr;
+    for (const TaskId& id : driver.task_ids()) {
+      if (id.partition == p) task = driver.task(id);
+    }
+    ASSERT_NE(task, nullptr);
+    const std::vector<const InputRecord*>& rs = by_partition[p];
+    int64_t offset = 0;
+    for (size_t i = 0; i < rs.size();) {
+      const size_t n = std::min(rs.size() - i, std::uniform_int_distribution<size_t>(1, 200)(rng));
+      builder.Reset();
+      for (size_t j = i; j < i + n; ++j) {
+        SerializeWith(Int64Serde(), rs[j]->value, &value_bytes).IgnoreError();
+        builder.Append(rs[j]->timestamp, rs[j]->key, value_bytes, {});
+      }
+      absl::StatusOr<absl::Span<char>> built = builder.Finish();
+      ASSERT_TRUE(built.ok()) << built.status();
+      batch.assign(built->data(), built->size());
+      SetBaseOffset(batch.data(), offset);
+      absl::StatusOr<RecordIterator> it = RecordIterator::Open(batch, nullptr);
+      ASSERT_TRUE(it.ok()) << it.status();
+      it->set_partition(p);
+      views.assign(n, RecordView());
+      for (size_t j = 0; j < n; ++j) ASSERT_TRUE(it->Next(&views[j]));
+      ASSERT_TRUE(task->Process(TopicPartition{"in", p}, views).ok());
+      offset += static_cast<int64_t>(n);
+      i += n;
+    }
+  }
 }
 
 inline TestDriverConfig TwoPartitions() {

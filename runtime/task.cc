@@ -229,6 +229,8 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
     record_failed = true;
   }
   context_.EndRecord();
+  // What the batch's records left held goes to the stores now, before a commit or a query can see them.
+  if (absl::Status held = WriteBackHeld(); !held.ok() && error.ok()) error = held;
   // Records [0, i) were processed (or dropped); record i failed if error is set.
   const size_t done = i;
   if (done > 0) {
@@ -238,6 +240,22 @@ absl::Status Task::Process(const TopicPartition& tp, absl::Span<const RecordView
   m.processed_records +=
       static_cast<int64_t>(done) - (m.dropped_records - m.late_records_dropped - dropped_before);
   if (!error.ok()) return record_failed ? WithLocation(error, in, &records[i]) : error;
+  return absl::OkStatus();
+}
+
+absl::Status Task::WriteBackHeld() {
+  absl::Status st;
+  try {
+    for (HeldWrites* h : context_.held_writes_) {
+      if (h->pending()) st.Update(h->WriteBack());
+    }
+  } catch (const std::exception& e) {
+    st.Update(absl::InternalError(absl::StrCat("exception while writing back held writes: ", e.what())));
+  }
+  // A write back may flush a cache, whose changes go downstream, where a node may fail.
+  if (context_.failed()) st.Update(context_.TakeError());
+  context_.EndRecord();
+  if (!st.ok()) return WithLocation(st, nullptr, nullptr);
   return absl::OkStatus();
 }
 
@@ -259,17 +277,20 @@ absl::Status Task::Punctuate(int64_t wall_clock_ms) {
     return absl::FailedPreconditionError(absl::StrCat("task ", id().ToString(), " is ", ToString(state_)));
   }
   if (wall_clock_ms > context_.wall_clock_ms_) context_.wall_clock_ms_ = wall_clock_ms;
-  EDDY_RETURN_IF_ERROR(MaybeAdvanceIdleStreamTime());
-  absl::Status st;
-  try {
-    st = context_.RunPunctuators(PunctuationType::kWallClockTime, context_.wall_clock_ms_);
-  } catch (const std::exception& e) {
-    context_.EndRecord();
-    (void)context_.TakeError();
-    st = absl::InternalError(absl::StrCat("exception in a wall-clock punctuator: ", e.what()));
+  absl::Status st = MaybeAdvanceIdleStreamTime();
+  if (st.ok()) {
+    try {
+      st = context_.RunPunctuators(PunctuationType::kWallClockTime, context_.wall_clock_ms_);
+    } catch (const std::exception& e) {
+      context_.EndRecord();
+      (void)context_.TakeError();
+      st = absl::InternalError(absl::StrCat("exception in a wall-clock punctuator: ", e.what()));
+    }
+    if (!st.ok()) st = WithLocation(st, nullptr, nullptr);
   }
-  if (!st.ok()) return WithLocation(st, nullptr, nullptr);
-  return absl::OkStatus();
+  // Punctuators may forward records into nodes that hold writes: nothing stays held after them either.
+  if (absl::Status held = WriteBackHeld(); !held.ok() && st.ok()) st = held;
+  return st;
 }
 
 absl::Status Task::MaybeAdvanceIdleStreamTime() {

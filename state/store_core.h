@@ -72,6 +72,8 @@ class StoreCore {
 
   absl::Status Init(StateStoreContext* context);
   bool is_open() const { return backend_ != nullptr; }
+  // True once Init gave the store a cache (caching enabled and the thread has one).
+  bool has_cache() const { return cache_ != nullptr; }
   // kFailedPrecondition unless open.
   absl::Status CheckOpen() const;
   absl::Status Flush();

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "eddy/core/status.h"
 #include "state/core_store.h"
+#include "state/merged_iterator.h"
 #include "state/store_key_format.h"
 
 namespace eddy {
@@ -47,6 +49,7 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
 
   absl::StatusOr<bool> Fetch(absl::string_view key, int64_t window_start, std::string* value) override {
     EDDY_RETURN_IF_ERROR(core_.CheckOpen());
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
     if (window_start < 0) return NegativeTime(name(), window_start);
     if (window_start < core_.live_from()) return false;
     if (retain_duplicates()) {  // the first of the duplicates
@@ -63,6 +66,7 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
   }
 
   WindowStoreIterator Fetch(absl::string_view key, int64_t time_from, int64_t time_to) override {
+    if (absl::Status st = WriteBackHeld(); !st.ok()) return WindowStoreIterator(std::make_unique<EmptyIterator>(st));
     const int64_t from = std::max(time_from, core_.live_from());
     std::string lower, upper;
     EncodeWindowKey(key, std::max<int64_t>(from, 0), 0, &lower);
@@ -79,6 +83,7 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
   }
 
   WindowStoreIterator FetchAll(int64_t time_from, int64_t time_to) override {
+    if (absl::Status st = WriteBackHeld(); !st.ok()) return WindowStoreIterator(std::make_unique<EmptyIterator>(st));
     const int64_t from = std::max(time_from, core_.live_from());
     auto filter = [from, time_to](absl::string_view k) {
       if (k.size() < kWindowSuffixSize) return false;
@@ -114,7 +119,29 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
         send_old_values);
   }
 
+  bool SetHeldWrites(HeldWrites* held) override {
+    if (held != nullptr && !(core_.is_open() && core_.has_cache())) return false;
+    held_ = held;
+    return true;
+  }
+  absl::Status Flush() override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
+    return core_.Flush();
+  }
+  absl::Status Close() override {
+    absl::Status st = WriteBackHeld();
+    held_ = nullptr;
+    absl::Status closed = core_.Close();
+    return st.ok() ? closed : st;
+  }
+
  private:
+  absl::Status WriteBackHeld() {
+    if (held_ == nullptr || !held_->pending()) [[likely]] return absl::OkStatus();
+    return held_->WriteBack();
+  }
+
+  HeldWrites* held_ = nullptr;  // not owned
   std::string key_;  // scratch store key
   uint32_t seqnum_ = 0;
   std::vector<WindowChange> changes_;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -20,6 +21,8 @@
 #include <vector>
 
 #include "absl/base/internal/endian.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -250,9 +253,17 @@ class WindowedAggregateTerminal {
 
 // Count/Reduce/Aggregate over TimeWindows. fn(key, value, const VA* old) -> VA (old null for a new window).
 // `close_buffer`: the name of the WindowCloseBuffer's store with EmitStrategy::OnWindowClose, else empty.
+//
+// With a cached store, the windows a batch of records updates are held as typed aggregates (HeldWrites):
+// a record whose window is already held costs a hash lookup and fn, not a cache read, a deserialization, a
+// serialization and a cache write; each held window is written to the store once, when the batch ends (in
+// the order the windows were first updated, which is the cache's dirty order either way) or before anyone
+// reads the store. Without a cache every update is written at once, so every update reaches the changelog
+// and the flush listener, as Kafka does with caching off.
 template <typename K, typename V, typename KS, typename VAS, typename Fn>
 class TimeWindowAggregateTerminal final
-    : public WindowedAggregateTerminal<TimeWindowAggregateTerminal<K, V, KS, VAS, Fn>, WindowStore, K, V, KS, VAS> {
+    : public WindowedAggregateTerminal<TimeWindowAggregateTerminal<K, V, KS, VAS, Fn>, WindowStore, K, V, KS, VAS>,
+      public HeldWrites {
   using Base = WindowedAggregateTerminal<TimeWindowAggregateTerminal, WindowStore, K, V, KS, VAS>;
   EDDY_WINDOWED_TERMINAL_MEMBERS(Base);
 
@@ -263,7 +274,59 @@ class TimeWindowAggregateTerminal final
       : Base(std::move(store), std::move(close_buffer), std::move(ks), std::move(vas)), windows_(windows),
         fn_(std::move(fn)) {}
 
+  absl::Status Init(TaskContext* ctx, const std::string& name) {
+    EDDY_RETURN_IF_ERROR(Base::Init(ctx, name));
+    holding_ = store_->SetHeldWrites(this);
+    if (holding_) ctx->AddHeldWrites(this);
+    return absl::OkStatus();
+  }
+  void Close() {
+    if (!holding_) return;
+    // The task flushed its stores (writing back) before closing its nodes; nothing is held here.
+    (void)store_->SetHeldWrites(nullptr);
+    ctx_->RemoveHeldWrites(this);
+    holding_ = false;
+  }
+
+  absl::Status WriteBack() override {
+    pending_ = false;
+    const int64_t ts = ctx_->timestamp();
+    absl::Status st;
+    for (size_t i = 0; i < held_count_ && st.ok(); ++i) {
+      Held& h = held_[i];
+      st = SerializeWith(value_serde_, h.agg, &value_buf_);
+      if (!st.ok()) break;
+      ctx_->set_timestamp(h.timestamp);  // the store stamps the write with the record that made it
+      st = store_->Put(h.key, value_buf_, h.start);
+    }
+    ctx_->set_timestamp(ts);
+    // Holding pays off only when windows repeat within a batch (measured: with every update a new window
+    // it costs 10-20% more than writing directly). Under 4 updates per 3 windows, write directly for the
+    // next 8 times as many updates, then try again.
+    if (held_count_ * 4 > held_updates_ * 3) direct_left_ = 8 * held_updates_;
+    held_updates_ = 0;
+    held_index_.clear();
+    held_count_ = 0;
+    return st;
+  }
+
  private:
+  // A held window: key bytes, window start, its aggregate and the timestamp of its last update.
+  struct Held {
+    std::string key;
+    int64_t start = 0;
+    VA agg{};
+    int64_t timestamp = 0;
+  };
+  struct HeldKey {
+    absl::string_view key;
+    int64_t start;
+    bool operator==(const HeldKey&) const = default;
+  };
+  struct HeldKeyHash {
+    size_t operator()(const HeldKey& k) const { return absl::HashOf(k.key, k.start); }
+  };
+
   absl::Status Apply(const K& k, const V& v) {
     const int64_t ts = ctx_->timestamp();
     const int64_t stream_time = ctx_->stream_time();
@@ -282,6 +345,10 @@ class TimeWindowAggregateTerminal final
   }
 
   absl::Status Update(const K& k, const V& v, int64_t start) {
+    if (holding_) {
+      if (direct_left_ == 0) [[likely]] return UpdateHeld(k, v, start);
+      --direct_left_;
+    }
     EDDY_ASSIGN_OR_RETURN(bool found, store_->Fetch(key_buf_, start, &value_buf_));
     if (found) {
       EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
@@ -292,6 +359,42 @@ class TimeWindowAggregateTerminal final
     EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, agg_, &value_buf_));
     EDDY_RETURN_IF_ERROR(store_->Put(key_buf_, value_buf_, start));
     if (on_close() && !found) {
+      windowed_buf_ = key_buf_;
+      AppendBigEndian64(start, &windowed_buf_);
+      EDDY_RETURN_IF_ERROR(buffer_.Add(windows_.CloseTime(start), windowed_buf_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateHeld(const K& k, const V& v, int64_t start) {
+    ++held_updates_;
+    if (auto it = held_index_.find(HeldKey{key_buf_, start}); it != held_index_.end()) {
+      Held& h = held_[it->second];
+      h.agg = fn_(k, v, &h.agg);
+      h.timestamp = ctx_->timestamp();
+      return absl::OkStatus();
+    }
+    // Not held: the store has the window's current value. Read it without writing back what is held (other
+    // windows), then hold this one too.
+    pending_ = false;
+    absl::StatusOr<bool> found = store_->Fetch(key_buf_, start, &value_buf_);
+    pending_ = held_count_ > 0;
+    if (!found.ok()) return found.status();
+    if (held_count_ == held_.size()) held_.emplace_back();
+    Held& h = held_[held_count_];
+    if (*found) {
+      EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
+      h.agg = fn_(k, v, &agg_);
+    } else {
+      h.agg = fn_(k, v, static_cast<const VA*>(nullptr));
+    }
+    h.key.assign(key_buf_);
+    h.start = start;
+    h.timestamp = ctx_->timestamp();
+    held_index_.emplace(HeldKey{h.key, start}, held_count_);
+    ++held_count_;
+    pending_ = true;
+    if (on_close() && !*found) {
       windowed_buf_ = key_buf_;
       AppendBigEndian64(start, &windowed_buf_);
       EDDY_RETURN_IF_ERROR(buffer_.Add(windows_.CloseTime(start), windowed_buf_));
@@ -335,6 +438,14 @@ class TimeWindowAggregateTerminal final
   TimeWindows windows_;
   Fn fn_;
   VA agg_{};
+  bool holding_ = false;  // the store accepted held writes (it has a cache)
+  // [0, held_count_) held; the rest kept for their buffers. A deque: growing it moves no element, so the
+  // index's views of the keys stay valid.
+  std::deque<Held> held_;
+  size_t held_count_ = 0;
+  size_t held_updates_ = 0;  // updates of held windows since the last write back
+  size_t direct_left_ = 0;   // updates to write directly before holding again
+  absl::flat_hash_map<HeldKey, size_t, HeldKeyHash> held_index_;  // views of held_[i].key
 };
 
 // Count/Reduce/Aggregate over SessionWindows (Kafka's KStreamSessionWindowAggregate). init() -> VA starts

@@ -147,6 +147,8 @@ class Task {
   Input* FindInput(const TopicPartition& tp);
   absl::Status WithLocation(const absl::Status& error, const Input* input, const RecordView* record) const;
   absl::Status MaybePunctuateStreamTime();
+  // Writes back every registered HeldWrites that is pending (after each batch).
+  absl::Status WriteBackHeld();
   // The idle timeout of TaskConfig::stream_time_idle_advance_ms (see Punctuate).
   absl::Status MaybeAdvanceIdleStreamTime();
   // CloseStores closes and drops every store; returns the first error.

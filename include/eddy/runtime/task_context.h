@@ -193,6 +193,12 @@ class TaskContext {
   const std::vector<StateStore*>& stores() const { return store_ptrs_; }
   // What the task's stores were initialised with (Task owns it; stores keep its address).
   StateStoreContext* store_context() { return &store_context_; }
+  // AddHeldWrites registers a node's held writes (not owned; must outlive the task's processing, or be
+  // removed with RemoveHeldWrites): the task writes them back after each batch of input records it
+  // processes (whether it succeeded or failed) and after wall-clock punctuation, so nothing stays held
+  // between batches.
+  void AddHeldWrites(HeldWrites* held) { held_writes_.push_back(held); }
+  void RemoveHeldWrites(HeldWrites* held) { std::erase(held_writes_, held); }
 
  private:
   friend class Task;
@@ -252,6 +258,7 @@ class TaskContext {
   // The stores' context; record.timestamp is the current record's timestamp (timestamp()).
   StateStoreContext store_context_;
   std::vector<StateStore*> store_ptrs_;  // the task's stores (owned by Task), in StoresOf order
+  std::vector<HeldWrites*> held_writes_;  // not owned
   absl::Span<const HeaderRef> headers_;
   bool headers_ready_ = true;
   std::vector<HeaderRef> decoded_headers_;  // reused

@@ -98,6 +98,25 @@ enum class RestoreMode {
   kIngestSst,
 };
 
+// Writes that a store's one writer holds back and applies later in a batch (the DSL's windowed aggregation
+// keeps the windows a batch of records updates as typed values, and writes each once when the batch ends:
+// one cache write per window per batch instead of one per record). A store that accepts it
+// (WindowStore::SetHeldWrites) calls WriteBack() before every read, Flush and Close while pending(), so no
+// reader sees the store without the held writes; the task calls it after each batch and each round of
+// wall-clock punctuation (TaskContext::AddHeldWrites), so nothing is held between batches, where commits
+// and interactive queries happen.
+// Implemented and owned by the writer; used on the task's stream thread only.
+class HeldWrites {
+ public:
+  virtual ~HeldWrites() = default;
+  bool pending() const { return pending_; }
+  // Writes what is held to the store and clears pending().
+  [[nodiscard]] virtual absl::Status WriteBack() = 0;
+
+ protected:
+  bool pending_ = false;
+};
+
 struct RestoreOptions {
   RestoreMode mode = RestoreMode::kAuto;
   // Memory for one sorted chunk in kIngestSst mode (keys, values and a 40-byte index entry per record).
