@@ -92,7 +92,7 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
                                                    " exceeds max.request.size ", config_.max_request_size));
   }
   const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
-  absl::MutexLock lock(&mu_);
+  FastMutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) return absl::FailedPreconditionError("producer is closed");
   if (open_bytes_ + sealed_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
       unacked_batches_.load(std::memory_order_relaxed) > 0) {
@@ -197,7 +197,7 @@ void EmbeddedProducer::SenderLoop() {
       // first), so this pass leaves no batch open for good.
       handoff_mu_.Unlock();
       {
-        absl::MutexLock m(&mu_);
+        FastMutexLock m(&mu_);
         SealExpired(now, stopping);
       }
       handoff_mu_.Lock();
@@ -319,7 +319,7 @@ absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      FastMutexLock lock(&mu_);
       if (open_batches_ == 0 && unacked_batches_.load(std::memory_order_relaxed) == 0) break;
       SealExpired(0, /*all=*/true);
     }
@@ -336,7 +336,7 @@ absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
 }
 
 absl::StatusOr<int32_t> EmbeddedProducer::PartitionsFor(absl::string_view topic) {
-  absl::MutexLock lock(&mu_);
+  FastMutexLock lock(&mu_);
   EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(topic));
   return static_cast<int32_t>(t->partitions.size());
 }
@@ -345,7 +345,7 @@ absl::Status EmbeddedProducer::Close(absl::Duration timeout) {
   if (closed_.load() && !sender_.joinable()) return absl::OkStatus();
   absl::Status s = Flush(timeout);
   {
-    absl::MutexLock lock(&mu_);
+    FastMutexLock lock(&mu_);
     closed_.store(true);
   }
   {

@@ -1,0 +1,36 @@
+// FastMutex: std::mutex with Abseil's thread-safety annotations, for a lock taken once per record (the
+// embedded producer's Send). An uncontended Lock+Unlock costs about half of absl::Mutex's
+// (`build/bin/eddy_bench --benchmark_filter=Mutex`: 7.0 ns against 15.5 ns with deadlock detection off),
+// since glibc's mutex does one atomic operation each way and no waiter bookkeeping. It has no condition
+// variable and no deadlock detection: only for a lock held briefly, with nothing waited for under it.
+// Thread-safe.
+#pragma once
+
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+
+namespace eddy {
+
+class ABSL_LOCKABLE FastMutex {
+ public:
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+// Holds a FastMutex for its scope, as absl::MutexLock.
+class ABSL_SCOPED_LOCKABLE FastMutexLock {
+ public:
+  explicit FastMutexLock(FastMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  ~FastMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  FastMutexLock(const FastMutexLock&) = delete;
+  FastMutexLock& operator=(const FastMutexLock&) = delete;
+
+ private:
+  FastMutex* mu_;
+};
+
+}  // namespace eddy
