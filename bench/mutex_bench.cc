@@ -1,7 +1,8 @@
 // One uncontended lock and unlock, which Eddy's per-batch and per-record paths pay (the producer's Send,
 // the record cache): absl::Mutex with Abseil's deadlock detection as Debian builds it (on), with it off
 // (what Broker::Open and the Streams constructor choose in a release build, core/abseil_mode.h), and
-// std::mutex for scale. Each iteration is one Lock+Unlock pair.
+// std::mutex for scale, and FastMutex (core/fast_mutex.h: std::mutex, annotated). Each iteration is one
+// Lock+Unlock pair.
 //
 //   build/bin/eddy_bench --benchmark_filter=Mutex
 #include <benchmark/benchmark.h>
@@ -9,6 +10,7 @@
 #include <mutex>
 
 #include "absl/synchronization/mutex.h"
+#include "core/fast_mutex.h"
 
 namespace eddy {
 namespace {
@@ -41,6 +43,19 @@ void BM_StdMutexLockUnlock(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StdMutexLockUnlock);
+
+void BM_FastMutexLockUnlock(benchmark::State& state) {
+  FastMutex mu;
+  int64_t n = 0;
+  for (auto _ : state) {
+    mu.Lock();
+    benchmark::DoNotOptimize(++n);
+    mu.Unlock();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FastMutexLockUnlock);
+
 
 }  // namespace
 }  // namespace eddy
