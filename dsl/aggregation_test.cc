@@ -1,9 +1,11 @@
 // Grouping and aggregation through the TestDriver: GroupByKey, GroupBy (repartition), Count, Reduce,
-// Aggregate, the emitted updates (with and without cache coalescing), stores and changelogs.
+// Aggregate, the emitted updates (with and without cache coalescing), stores and changelogs; the same
+// aggregations on randomized input processed in record batches, as a stream thread does.
 #include <map>
 #include <string>
 #include <vector>
 
+#include "dsl/window_test_util.h"
 #include "eddy/core/partitioner.h"
 #include "eddy/dsl/dsl.h"
 #include "eddy/runtime/test_driver.h"
@@ -186,6 +188,85 @@ TEST(AggregationTest, ReduceAndAggregateKeepTheirOwnTypes) {
   auto history = (*driver)->CreateOutputTopic("history-out", StringSerde(), StringSerde()).ReadValuesToList();
   ASSERT_TRUE(history.ok());
   EXPECT_THAT(*history, ElementsAre("[5;", "[5;3;", "[5;3;9;"));
+}
+
+// Reads the count of each record's key from "counts", the Count's own store, after the Count updated it.
+class CountReader : public Processor<std::string, int64_t, std::string, int64_t> {
+ public:
+  explicit CountReader(std::vector<int64_t>* seen) : seen_(seen) {}
+  absl::Status Init(ProcessorContext<std::string, int64_t>& context) override {
+    auto store = context.GetStateStore<KeyValueStore>("counts");
+    if (!store.ok()) return store.status();
+    store_ = *store;
+    return absl::OkStatus();
+  }
+  absl::Status Process(const Record<std::string, int64_t>& record) override {
+    std::string bytes;
+    EDDY_ASSIGN_OR_RETURN(bool found, store_->Get(record.key(), &bytes));
+    int64_t count = -1;
+    if (found) EDDY_RETURN_IF_ERROR(Int64Serde().Deserialize(bytes, &count));
+    seen_->push_back(count);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<int64_t>* seen_;
+  KeyValueStore* store_ = nullptr;
+};
+
+// Count and sum per key of randomized input, processed in batches of random sizes: the final values, every
+// update without a cache, and a processor sharing the Count's store sees each count as the record made it.
+void CheckBatchedAggregation(uint32_t seed, bool cached) {
+  std::vector<int64_t> seen;
+  StreamsBuilder builder;
+  auto stream = builder.Stream<std::string, int64_t>("in");
+  auto grouped = stream.GroupByKey();
+  grouped.Count(cached ? Materialized::As("counts") : Materialized::As("counts").WithCachingDisabled())
+      .ToStream()
+      .To("counts-out", Produced(StringSerde(), Int64Serde()));
+  grouped.Reduce([](int64_t a, int64_t b) { return a + b; }, Materialized::As("sums"))
+      .ToStream()
+      .To("sums-out", Produced(StringSerde(), Int64Serde()));
+  // Created after the Count: the source forwards each record to it after the Count has it.
+  stream.Process([&seen] { return std::make_unique<CountReader>(&seen); }, {"counts"}, Named::As("reader"));
+  auto topology = builder.Build();
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  auto driver = TestDriver::Create(*topology, window_test::TwoPartitions());
+  ASSERT_TRUE(driver.ok()) << driver.status();
+  auto records = window_test::RandomRecords(seed, 3000, 40, 60, 800, 20000);
+  window_test::ProcessAllInBatches(**driver, &records, seed);
+  ASSERT_TRUE((*driver)->Commit().ok());
+
+  std::map<std::string, int64_t> count, sum;
+  std::vector<int64_t> running;  // in processing order: partition by partition, each in input order
+  for (int32_t p = 0; p < 2; ++p) {
+    for (const auto& r : records) {
+      if (r.partition != p) continue;
+      running.push_back(++count[r.key]);
+      sum[r.key] += r.value;
+    }
+  }
+  EXPECT_EQ(seen, running);
+  std::map<std::string, int64_t> last_count, last_sum, emits;
+  for (const auto& [topic, last] : {std::pair{"counts-out", &last_count}, std::pair{"sums-out", &last_sum}}) {
+    auto out = (*driver)->CreateOutputTopic(topic, StringSerde(), Int64Serde());
+    auto list = out.ReadRecordsToList();
+    ASSERT_TRUE(list.ok()) << list.status();
+    for (const auto& r : *list) {
+      (*last)[*r.key] = *r.value;
+      if (last == &last_count) ++emits[*r.key];
+    }
+  }
+  EXPECT_EQ(last_count, count);
+  EXPECT_EQ(last_sum, sum);
+  if (!cached) {
+    EXPECT_EQ(emits, count) << "without a cache every update is emitted";
+  }
+}
+
+TEST(AggregationTest, BatchedAggregationMatchesTheReferenceAndSharedReadsSeeEveryUpdate) {
+  CheckBatchedAggregation(21, /*cached=*/true);
+  CheckBatchedAggregation(22, /*cached=*/false);
 }
 
 }  // namespace

@@ -139,7 +139,8 @@ absl::StatusOr<Topology> GraphBuilder::Build() const {
     }
     NodeFactory factory = node.factory;
     std::string name = node.name;
-    spec.create = [factory, name, start] { return factory(name, start); };
+    const bool typed_input = !spec.inputs.empty();
+    spec.create = [factory, name, start, typed_input] { return factory(name, start, typed_input); };
     physical_index[id] = static_cast<int>(def.physical_nodes.size());
     def.physical_nodes.push_back(std::move(spec));
   }

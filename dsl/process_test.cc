@@ -209,3 +209,29 @@ TEST(ProcessTest, RepartitionRoutesByNewKeyThroughTheInternalTopic) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+class NoopProcessor : public Processor<std::string, int64_t, std::string, int64_t> {
+ public:
+  absl::Status Process(const Record<std::string, int64_t>&) override { return absl::OkStatus(); }
+};
+// A source with several children (two sinks, an aggregation and a processor, two processors, an operator
+// and a processor) builds and runs: its children get deserialized records (this failed before 2026-12-07).
+TEST(ProcessTest, ASourceFeedsSeveralChildren) {
+  for (int variant = 0; variant < 5; ++variant) {
+    StreamsBuilder builder;
+    auto s = builder.Stream<std::string, int64_t>("in");
+    if (variant == 0) { s.To("x"); s.Process([] { return std::make_unique<NoopProcessor>(); }); }
+    if (variant == 1) { s.GroupByKey().Count(); s.Process([] { return std::make_unique<NoopProcessor>(); }); }
+    if (variant == 2) { s.Process([] { return std::make_unique<NoopProcessor>(); }); s.Process([] { return std::make_unique<NoopProcessor>(); }); }
+    if (variant == 3) { s.To("x"); s.To("y"); }
+    if (variant == 4) { s.Filter([](const std::string&, const int64_t&) { return true; }).To("x"); s.Process([] { return std::make_unique<NoopProcessor>(); }); }
+    auto t = builder.Build();
+    ASSERT_TRUE(t.ok()) << t.status();
+    auto d = TestDriver::Create(*t);
+    EXPECT_TRUE(d.ok()) << variant << " " << d.status();
+  }
+}
+}  // namespace
+}  // namespace eddy

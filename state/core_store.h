@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "eddy/core/status.h"
 #include "eddy/state/key_value_store.h"
 #include "eddy/state/session_store.h"
 #include "eddy/state/state_store.h"
@@ -28,8 +29,16 @@ class CoreStore : public Interface {
   std::map<std::string, std::string> changelog_config() const override { return core_.ChangelogConfig(); }
   absl::Status Init(StateStoreContext* context) override { return core_.Init(context); }
   bool is_open() const override { return core_.is_open(); }
-  absl::Status Flush() override { return core_.Flush(); }
-  absl::Status Close() override { return core_.Close(); }
+  absl::Status Flush() override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
+    return core_.Flush();
+  }
+  absl::Status Close() override {
+    absl::Status st = WriteBackHeld();
+    held_ = nullptr;
+    absl::Status closed = core_.Close();
+    return st.ok() ? closed : st;
+  }
   absl::Status BeginRestore(const RestoreOptions& options) override { return core_.BeginRestore(options); }
   absl::Status RestoreBatch(absl::Span<const ChangelogRecord> records) override {
     return core_.RestoreBatch(records);
@@ -37,7 +46,19 @@ class CoreStore : public Interface {
   absl::Status EndRestore() override { return core_.EndRestore(); }
 
  protected:
+  // For the stores whose every read and write calls WriteBackHeld first (key-value, window).
+  bool AcceptHeldWrites(HeldWrites* held) {
+    if (held != nullptr && !(core_.is_open() && core_.has_cache())) return false;
+    held_ = held;
+    return true;
+  }
+  absl::Status WriteBackHeld() {
+    if (held_ == nullptr || !held_->pending()) [[likely]] return absl::OkStatus();
+    return held_->WriteBack();
+  }
+
   StoreCore core_;
+  HeldWrites* held_ = nullptr;  // not owned
 };
 
 // REQUIRES: options validated by the builder (stores.cc).

@@ -30,25 +30,41 @@ class KeyValueStoreImpl final : public CoreStore<KeyValueStore> {
   using KeyValueStore::Get;
 
   absl::StatusOr<bool> Get(absl::string_view key, std::string* value) override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
     return core_.Get(-1, key, value, /*read_through=*/true);
   }
-  absl::Status Put(absl::string_view key, absl::string_view value) override { return core_.Write(-1, key, value); }
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
+    return core_.Write(-1, key, value);
+  }
   absl::StatusOr<bool> PutIfAbsent(absl::string_view key, absl::string_view value) override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
     EDDY_ASSIGN_OR_RETURN(bool found, core_.Get(-1, key, &scratch_, /*read_through=*/true));
     if (found) return false;
     EDDY_RETURN_IF_ERROR(core_.Write(-1, key, value));
     return true;
   }
-  absl::Status PutAll(absl::Span<const KeyValueEntry> entries) override { return core_.WriteAll(entries); }
-  absl::Status Delete(absl::string_view key) override { return core_.Write(-1, key, std::nullopt); }
+  absl::Status PutAll(absl::Span<const KeyValueEntry> entries) override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
+    return core_.WriteAll(entries);
+  }
+  absl::Status Delete(absl::string_view key) override {
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
+    return core_.Write(-1, key, std::nullopt);
+  }
 
   std::unique_ptr<KeyValueIterator> Range(absl::string_view from, absl::string_view to) override {
+    if (absl::Status st = WriteBackHeld(); !st.ok()) return std::make_unique<EmptyIterator>(st);
     if (from > to) return std::make_unique<EmptyIterator>(core_.CheckOpen());
     std::string upper(to);
     upper.push_back('\0');  // the smallest key after `to`: the range is inclusive
     return core_.Range(0, 0, std::string(from), std::move(upper));
   }
-  std::unique_ptr<KeyValueIterator> All() override { return core_.Range(0, 0, std::string(), std::nullopt); }
+  std::unique_ptr<KeyValueIterator> All() override {
+    if (absl::Status st = WriteBackHeld(); !st.ok()) return std::make_unique<EmptyIterator>(st);
+    return core_.Range(0, 0, std::string(), std::nullopt);
+  }
+  bool SetHeldWrites(HeldWrites* held) override { return AcceptHeldWrites(held); }
   absl::StatusOr<uint64_t> ApproximateNumEntries() override { return core_.ApproximateNumEntries(); }
 
   void SetFlushListener(KeyValueFlushListener listener, bool send_old_values) override {

@@ -34,6 +34,7 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
 
   absl::Status Put(absl::string_view key, absl::string_view value, int64_t window_start) override {
     if (window_start < 0) return NegativeTime(name(), window_start);
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
     uint32_t seqnum = 0;
     if (retain_duplicates()) seqnum = seqnum_ = (seqnum_ + 1) & 0x7FFFFFFF;  // Kafka's sequence
     EncodeWindowKey(key, window_start, seqnum, &key_);
@@ -42,6 +43,7 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
 
   absl::Status Remove(absl::string_view key, int64_t window_start) override {
     if (window_start < 0) return NegativeTime(name(), window_start);
+    EDDY_RETURN_IF_ERROR(WriteBackHeld());
     if (retain_duplicates()) return core_.CheckOpen();
     EncodeWindowKey(key, window_start, 0, &key_);
     return core_.Write(window_start, key_, std::nullopt);
@@ -119,29 +121,9 @@ class WindowStoreImpl final : public CoreStore<WindowStore> {
         send_old_values);
   }
 
-  bool SetHeldWrites(HeldWrites* held) override {
-    if (held != nullptr && !(core_.is_open() && core_.has_cache())) return false;
-    held_ = held;
-    return true;
-  }
-  absl::Status Flush() override {
-    EDDY_RETURN_IF_ERROR(WriteBackHeld());
-    return core_.Flush();
-  }
-  absl::Status Close() override {
-    absl::Status st = WriteBackHeld();
-    held_ = nullptr;
-    absl::Status closed = core_.Close();
-    return st.ok() ? closed : st;
-  }
+  bool SetHeldWrites(HeldWrites* held) override { return AcceptHeldWrites(held); }
 
  private:
-  absl::Status WriteBackHeld() {
-    if (held_ == nullptr || !held_->pending()) [[likely]] return absl::OkStatus();
-    return held_->WriteBack();
-  }
-
-  HeldWrites* held_ = nullptr;  // not owned
   std::string key_;  // scratch store key
   uint32_t seqnum_ = 0;
   std::vector<WindowChange> changes_;

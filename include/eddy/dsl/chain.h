@@ -293,8 +293,21 @@ auto MakeSuffix(const C& chain) {
   }
 }
 
+// MakeTypedChain(chain) copies `chain` with its root replaced by a TypedRoot of the root's output types:
+// the operators of a chain whose raw root (a source) runs in a physical node of its own.
+template <typename C>
+auto MakeTypedChain(const C& chain) {
+  if constexpr (C::kDepth == 0) {
+    return TypedRoot<typename C::KOut, typename C::VOut>{};
+  } else {
+    using Prev = decltype(MakeTypedChain(chain.prev));
+    return Link<Prev, typename C::OpT>{MakeTypedChain(chain.prev), chain.op};
+  }
+}
+
 // WithSuffix calls make(MakeSuffix<start>(chain)) for a run-time start in [0, C::kDepth] and returns its
-// result (null for a start out of range).
+// result (null for a start out of range). `typed_input` with start 0: make(MakeTypedChain(chain)) (see
+// NodeFactory, graph.h).
 template <typename C, typename Make, int... I>
 std::unique_ptr<ProcessorNode> WithSuffixImpl(const C& chain, int start, Make& make,
                                               std::integer_sequence<int, I...>) {
@@ -303,7 +316,10 @@ std::unique_ptr<ProcessorNode> WithSuffixImpl(const C& chain, int start, Make& m
   return out;
 }
 template <typename C, typename Make>
-std::unique_ptr<ProcessorNode> WithSuffix(const C& chain, int start, Make&& make) {
+std::unique_ptr<ProcessorNode> WithSuffix(const C& chain, int start, bool typed_input, Make&& make) {
+  if constexpr (C::kRaw) {
+    if (typed_input && start == 0) return make(MakeTypedChain(chain));
+  }
   return WithSuffixImpl(chain, start, make, std::make_integer_sequence<int, C::kDepth + 1>());
 }
 

@@ -27,7 +27,10 @@
 namespace eddy::dsl_internal {
 
 // Builds the physical node running the chain suffix that starts after the first `start` operators.
-using NodeFactory = std::function<std::unique_ptr<ProcessorNode>(const std::string& name, int start)>;
+// `typed_input`: the node is fed typed records by a physical parent; with start 0 that parent is the
+// chain's root (a source that fans out), which the suffix then leaves out (its records come deserialized).
+using NodeFactory =
+    std::function<std::unique_ptr<ProcessorNode>(const std::string& name, int start, bool typed_input)>;
 
 enum class NodeRole : uint8_t {
   kSource,     // chain root reading topics (raw records); fused into its only child when it has one

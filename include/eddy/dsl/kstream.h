@@ -82,8 +82,8 @@ template <typename Chain, typename MakeTerminal>
 void SetChainFactory(GraphBuilder* graph, int node, const Chain& chain, MakeTerminal make_terminal) {
   graph->SetFactory(
       node,
-      [chain, make_terminal](const std::string& name, int start) -> std::unique_ptr<ProcessorNode> {
-        return WithSuffix(chain, start, [&](auto suffix) -> std::unique_ptr<ProcessorNode> {
+      [chain, make_terminal](const std::string& name, int start, bool typed_input) -> std::unique_ptr<ProcessorNode> {
+        return WithSuffix(chain, start, typed_input, [&](auto suffix) -> std::unique_ptr<ProcessorNode> {
           using Suffix = decltype(suffix);
           using Terminal = std::decay_t<decltype(make_terminal())>;
           return std::make_unique<ChainNode<Suffix, Terminal>>(name, std::move(suffix), make_terminal());

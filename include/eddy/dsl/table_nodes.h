@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/core/serde.h"
+#include "eddy/dsl/held_aggregates.h"
 #include "eddy/runtime/processor.h"
 #include "eddy/runtime/processor_node.h"
 #include "eddy/runtime/task_context.h"
@@ -92,9 +93,11 @@ class StoreEmitter {
 };
 
 // Count/Reduce/Aggregate: fn(key, value, const VA* old) -> VA (old null for a new key) is the new
-// aggregate, written to the store; the store's flush listener emits it.
+// aggregate, written to the store; the store's flush listener emits it. With a cached store the aggregates
+// a batch of records updates are held as typed values and each is written once per batch
+// (HeldAggregates, HeldWrites), so a record whose key is held costs a hash lookup and fn.
 template <typename K, typename V, typename KS, typename VAS, typename Fn>
-class AggregateTerminal {
+class AggregateTerminal : public HeldWrites {
  public:
   using VA = typename VAS::Type;
   AggregateTerminal(std::string store, KS ks, VAS vas, Fn fn)
@@ -112,18 +115,49 @@ class AggregateTerminal {
     if (!store.ok()) return store.status();
     store_ = *store;
     emitter_.Install(store_, ctx);
+    holding_ = store_->SetHeldWrites(this);
+    if (holding_) ctx->AddHeldWrites(this);
     return absl::OkStatus();
   }
   absl::Status Connect(const std::string& name, int port, ProcessorNode* child) {
     return emitter_.Connect(name, port, child);
   }
-  void Close() {}
+  void Close() {
+    if (!holding_) return;
+    // The task flushed its stores (writing back) before closing its nodes; nothing is held here.
+    (void)store_->SetHeldWrites(nullptr);
+    ctx_->RemoveHeldWrites(this);
+    holding_ = false;
+  }
+
+  absl::Status WriteBack() override {
+    pending_ = false;
+    const int64_t ts = ctx_->timestamp();
+    absl::Status st = held_.Drain([this](const typename HeldAggregates<VA>::Held& h) -> absl::Status {
+      absl::Status s = SerializeWith(value_serde_, h.agg, &value_buf_);
+      if (!s.ok()) return s;
+      ctx_->set_timestamp(h.timestamp);  // the store stamps the write with the record that made it
+      return store_->Put(h.key, value_buf_);
+    });
+    ctx_->set_timestamp(ts);
+    return st;
+  }
 
  private:
   absl::Status Apply(const K& k, const V& v) {
     absl::Status st = SerializeWith(key_serde_, k, &key_buf_);
     if (!st.ok()) return st;
+    const bool hold = holding_ && held_.HoldNext();
+    if (hold) {
+      if (auto* h = held_.Find(key_buf_, 0); h != nullptr) {
+        h->agg = fn_(k, v, &h->agg);
+        h->timestamp = ctx_->timestamp();
+        return absl::OkStatus();
+      }
+      pending_ = false;  // read what the store has without writing back the other held keys
+    }
     absl::StatusOr<bool> found = store_->Get(key_buf_, &value_buf_);
+    if (hold) pending_ = !held_.empty();
     if (!found.ok()) return found.status();
     if (*found) {
       st = value_serde_.Deserialize(value_buf_, &agg_);
@@ -131,6 +165,13 @@ class AggregateTerminal {
       agg_ = fn_(k, v, &agg_);
     } else {
       agg_ = fn_(k, v, static_cast<const VA*>(nullptr));
+    }
+    if (hold) {
+      auto& h = held_.Add(key_buf_, 0);
+      h.agg = agg_;
+      h.timestamp = ctx_->timestamp();
+      pending_ = true;
+      return absl::OkStatus();
     }
     st = SerializeWith(value_serde_, agg_, &value_buf_);
     if (!st.ok()) return st;
@@ -147,6 +188,8 @@ class AggregateTerminal {
   KeyValueStore* store_ = nullptr;
   std::string key_buf_, value_buf_;
   VA agg_{};
+  bool holding_ = false;  // the store accepted held writes (it has a cache)
+  HeldAggregates<VA> held_;
 };
 
 // builder.Table's source: puts each record's raw key and value into the store (the serdes are those of the

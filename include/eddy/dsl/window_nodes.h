@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -21,14 +20,13 @@
 #include <vector>
 
 #include "absl/base/internal/endian.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/core/serde.h"
 #include "eddy/core/status.h"
 #include "eddy/dsl/chain.h"
+#include "eddy/dsl/held_aggregates.h"
 #include "eddy/dsl/table_nodes.h"
 #include "eddy/dsl/window_close_buffer.h"
 #include "eddy/dsl/windows.h"
@@ -291,42 +289,16 @@ class TimeWindowAggregateTerminal final
   absl::Status WriteBack() override {
     pending_ = false;
     const int64_t ts = ctx_->timestamp();
-    absl::Status st;
-    for (size_t i = 0; i < held_count_ && st.ok(); ++i) {
-      Held& h = held_[i];
-      st = SerializeWith(value_serde_, h.agg, &value_buf_);
-      if (!st.ok()) break;
+    absl::Status st = held_.Drain([this](const typename HeldAggregates<VA>::Held& h) {
+      EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, h.agg, &value_buf_));
       ctx_->set_timestamp(h.timestamp);  // the store stamps the write with the record that made it
-      st = store_->Put(h.key, value_buf_, h.start);
-    }
+      return store_->Put(h.key, value_buf_, h.start);
+    });
     ctx_->set_timestamp(ts);
-    // Holding pays off only when windows repeat within a batch (measured: with every update a new window
-    // it costs 10-20% more than writing directly). Under 4 updates per 3 windows, write directly for the
-    // next 8 times as many updates, then try again.
-    if (held_count_ * 4 > held_updates_ * 3) direct_left_ = 8 * held_updates_;
-    held_updates_ = 0;
-    held_index_.clear();
-    held_count_ = 0;
     return st;
   }
 
  private:
-  // A held window: key bytes, window start, its aggregate and the timestamp of its last update.
-  struct Held {
-    std::string key;
-    int64_t start = 0;
-    VA agg{};
-    int64_t timestamp = 0;
-  };
-  struct HeldKey {
-    absl::string_view key;
-    int64_t start;
-    bool operator==(const HeldKey&) const = default;
-  };
-  struct HeldKeyHash {
-    size_t operator()(const HeldKey& k) const { return absl::HashOf(k.key, k.start); }
-  };
-
   absl::Status Apply(const K& k, const V& v) {
     const int64_t ts = ctx_->timestamp();
     const int64_t stream_time = ctx_->stream_time();
@@ -345,10 +317,7 @@ class TimeWindowAggregateTerminal final
   }
 
   absl::Status Update(const K& k, const V& v, int64_t start) {
-    if (holding_) {
-      if (direct_left_ == 0) [[likely]] return UpdateHeld(k, v, start);
-      --direct_left_;
-    }
+    if (holding_ && held_.HoldNext()) [[likely]] return UpdateHeld(k, v, start);
     EDDY_ASSIGN_OR_RETURN(bool found, store_->Fetch(key_buf_, start, &value_buf_));
     if (found) {
       EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
@@ -367,32 +336,27 @@ class TimeWindowAggregateTerminal final
   }
 
   absl::Status UpdateHeld(const K& k, const V& v, int64_t start) {
-    ++held_updates_;
-    if (auto it = held_index_.find(HeldKey{key_buf_, start}); it != held_index_.end()) {
-      Held& h = held_[it->second];
-      h.agg = fn_(k, v, &h.agg);
-      h.timestamp = ctx_->timestamp();
+    if (auto* h = held_.Find(key_buf_, start); h != nullptr) {
+      h->agg = fn_(k, v, &h->agg);
+      h->timestamp = ctx_->timestamp();
       return absl::OkStatus();
     }
     // Not held: the store has the window's current value. Read it without writing back what is held (other
     // windows), then hold this one too.
     pending_ = false;
     absl::StatusOr<bool> found = store_->Fetch(key_buf_, start, &value_buf_);
-    pending_ = held_count_ > 0;
+    pending_ = !held_.empty();
     if (!found.ok()) return found.status();
-    if (held_count_ == held_.size()) held_.emplace_back();
-    Held& h = held_[held_count_];
+    VA agg;
     if (*found) {
       EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
-      h.agg = fn_(k, v, &agg_);
+      agg = fn_(k, v, &agg_);
     } else {
-      h.agg = fn_(k, v, static_cast<const VA*>(nullptr));
+      agg = fn_(k, v, static_cast<const VA*>(nullptr));
     }
-    h.key.assign(key_buf_);
-    h.start = start;
+    auto& h = held_.Add(key_buf_, start);
+    h.agg = std::move(agg);
     h.timestamp = ctx_->timestamp();
-    held_index_.emplace(HeldKey{h.key, start}, held_count_);
-    ++held_count_;
     pending_ = true;
     if (on_close() && !*found) {
       windowed_buf_ = key_buf_;
@@ -439,13 +403,7 @@ class TimeWindowAggregateTerminal final
   Fn fn_;
   VA agg_{};
   bool holding_ = false;  // the store accepted held writes (it has a cache)
-  // [0, held_count_) held; the rest kept for their buffers. A deque: growing it moves no element, so the
-  // index's views of the keys stay valid.
-  std::deque<Held> held_;
-  size_t held_count_ = 0;
-  size_t held_updates_ = 0;  // updates of held windows since the last write back
-  size_t direct_left_ = 0;   // updates to write directly before holding again
-  absl::flat_hash_map<HeldKey, size_t, HeldKeyHash> held_index_;  // views of held_[i].key
+  HeldAggregates<VA> held_;
 };
 
 // Count/Reduce/Aggregate over SessionWindows (Kafka's KStreamSessionWindowAggregate). init() -> VA starts

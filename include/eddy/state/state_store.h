@@ -157,6 +157,15 @@ class StateStore {
   // Close flushes (as Flush), unregisters from the cache and closes files. The store is unusable after,
   // even if Close failed.
   [[nodiscard]] virtual absl::Status Close() = 0;
+  // SetHeldWrites makes `held` (not owned; nullptr removes it) the store's held writes (see HeldWrites):
+  // every read and write by anyone else, Flush and Close write them back first. Accepted (true) only by an
+  // open key-value or window store with a cache: without one every write is meant to reach the store, its
+  // changelog and its flush listener at once (Kafka's behaviour with caching off), so the writer must write
+  // directly. Other stores return false.
+  virtual bool SetHeldWrites(HeldWrites* held) {
+    (void)held;
+    return false;
+  }
 
   // Restoration: the runtime reads the store's changelog partition from the checkpointed offset (or the
   // start) to its end and hands the records over in batches. Records are applied as they are, bypassing

@@ -88,12 +88,6 @@ class WindowStore : public StateStore {
 
   // See KeyValueStore::SetFlushListener.
   virtual void SetFlushListener(WindowFlushListener listener, bool send_old_values) = 0;
-
-  // SetHeldWrites makes `held` (not owned; nullptr removes it) the store's held writes (see HeldWrites):
-  // reads, Flush and Close write them back first. Accepted (true) only by an open store with a cache: without
-  // one every write is meant to reach the store, its changelog and its flush listener at once (Kafka's
-  // behaviour with caching off), so the writer must write directly.
-  virtual bool SetHeldWrites(HeldWrites* held) = 0;
 };
 
 }  // namespace eddy
