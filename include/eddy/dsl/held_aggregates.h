@@ -18,6 +18,10 @@
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "eddy/core/serde.h"
+#include "eddy/core/status.h"
+#include "eddy/runtime/task_context.h"
+#include "eddy/state/state_store.h"
 
 namespace eddy::dsl_internal {
 
@@ -31,8 +35,42 @@ class HeldAggregates {
     int64_t timestamp = 0;  // of the record that made the last update
   };
 
-  // HoldNext says whether the next update is to be held (else written directly).
+  // Start makes `owner` (the node, whose WriteBack calls WriteBackWith) the held writes of `store` and of
+  // the task, if the store accepts them (it has a cache); holding() says whether it did. Stop undoes it (the
+  // node's Close: the task flushed its stores, writing back, before closing its nodes).
+  void Start(StateStore* store, TaskContext* ctx, HeldWrites* owner) {
+    if (!store->SetHeldWrites(owner)) return;
+    ctx->AddHeldWrites(owner);
+    store_ = store;
+    ctx_ = ctx;
+    owner_ = owner;
+  }
+  void Stop() {
+    if (owner_ == nullptr) return;
+    (void)store_->SetHeldWrites(nullptr);
+    ctx_->RemoveHeldWrites(owner_);
+    owner_ = nullptr;
+  }
+  bool holding() const { return owner_ != nullptr; }
+
+  // WriteBackWith drains the held aggregates (Drain): each serialized with `serde` into *buf and written
+  // with put(held, bytes), stamped with the timestamp of its last update (the store stamps a write with the
+  // task's current record timestamp, restored afterwards).
+  template <typename VS, typename Put>
+  absl::Status WriteBackWith(const VS& serde, std::string* buf, Put put) {
+    const int64_t ts = ctx_->timestamp();
+    absl::Status st = Drain([&](const Held& h) -> absl::Status {
+      EDDY_RETURN_IF_ERROR(SerializeWith(serde, h.agg, buf));
+      ctx_->set_timestamp(h.timestamp);
+      return put(h, *buf);
+    });
+    ctx_->set_timestamp(ts);
+    return st;
+  }
+
+  // HoldNext says whether the next update is to be held (else written directly): false unless holding().
   bool HoldNext() {
+    if (owner_ == nullptr) return false;
     if (direct_left_ == 0) [[likely]] return true;
     --direct_left_;
     return false;
@@ -79,6 +117,9 @@ class HeldAggregates {
     size_t operator()(const HeldKey& k) const { return absl::HashOf(k.key, k.start); }
   };
 
+  StateStore* store_ = nullptr;
+  TaskContext* ctx_ = nullptr;
+  HeldWrites* owner_ = nullptr;  // set while holding
   // [0, count_) held; the rest kept for their buffers. A deque: growing it moves no element, so the
   // index's views of the keys stay valid.
   std::deque<Held> held_;

@@ -115,39 +115,26 @@ class AggregateTerminal : public HeldWrites {
     if (!store.ok()) return store.status();
     store_ = *store;
     emitter_.Install(store_, ctx);
-    holding_ = store_->SetHeldWrites(this);
-    if (holding_) ctx->AddHeldWrites(this);
+    held_.Start(store_, ctx, this);
     return absl::OkStatus();
   }
   absl::Status Connect(const std::string& name, int port, ProcessorNode* child) {
     return emitter_.Connect(name, port, child);
   }
-  void Close() {
-    if (!holding_) return;
-    // The task flushed its stores (writing back) before closing its nodes; nothing is held here.
-    (void)store_->SetHeldWrites(nullptr);
-    ctx_->RemoveHeldWrites(this);
-    holding_ = false;
-  }
+  void Close() { held_.Stop(); }
 
   absl::Status WriteBack() override {
     pending_ = false;
-    const int64_t ts = ctx_->timestamp();
-    absl::Status st = held_.Drain([this](const typename HeldAggregates<VA>::Held& h) -> absl::Status {
-      absl::Status s = SerializeWith(value_serde_, h.agg, &value_buf_);
-      if (!s.ok()) return s;
-      ctx_->set_timestamp(h.timestamp);  // the store stamps the write with the record that made it
-      return store_->Put(h.key, value_buf_);
+    return held_.WriteBackWith(value_serde_, &value_buf_, [this](const auto& h, absl::string_view bytes) {
+      return store_->Put(h.key, bytes);
     });
-    ctx_->set_timestamp(ts);
-    return st;
   }
 
  private:
   absl::Status Apply(const K& k, const V& v) {
     absl::Status st = SerializeWith(key_serde_, k, &key_buf_);
     if (!st.ok()) return st;
-    const bool hold = holding_ && held_.HoldNext();
+    const bool hold = held_.HoldNext();
     if (hold) {
       if (auto* h = held_.Find(key_buf_, 0); h != nullptr) {
         h->agg = fn_(k, v, &h->agg);
@@ -188,7 +175,6 @@ class AggregateTerminal : public HeldWrites {
   KeyValueStore* store_ = nullptr;
   std::string key_buf_, value_buf_;
   VA agg_{};
-  bool holding_ = false;  // the store accepted held writes (it has a cache)
   HeldAggregates<VA> held_;
 };
 

@@ -274,28 +274,16 @@ class TimeWindowAggregateTerminal final
 
   absl::Status Init(TaskContext* ctx, const std::string& name) {
     EDDY_RETURN_IF_ERROR(Base::Init(ctx, name));
-    holding_ = store_->SetHeldWrites(this);
-    if (holding_) ctx->AddHeldWrites(this);
+    held_.Start(store_, ctx, this);
     return absl::OkStatus();
   }
-  void Close() {
-    if (!holding_) return;
-    // The task flushed its stores (writing back) before closing its nodes; nothing is held here.
-    (void)store_->SetHeldWrites(nullptr);
-    ctx_->RemoveHeldWrites(this);
-    holding_ = false;
-  }
+  void Close() { held_.Stop(); }
 
   absl::Status WriteBack() override {
     pending_ = false;
-    const int64_t ts = ctx_->timestamp();
-    absl::Status st = held_.Drain([this](const typename HeldAggregates<VA>::Held& h) {
-      EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, h.agg, &value_buf_));
-      ctx_->set_timestamp(h.timestamp);  // the store stamps the write with the record that made it
-      return store_->Put(h.key, value_buf_, h.start);
+    return held_.WriteBackWith(value_serde_, &value_buf_, [this](const auto& h, absl::string_view bytes) {
+      return store_->Put(h.key, bytes, h.start);
     });
-    ctx_->set_timestamp(ts);
-    return st;
   }
 
  private:
@@ -317,7 +305,7 @@ class TimeWindowAggregateTerminal final
   }
 
   absl::Status Update(const K& k, const V& v, int64_t start) {
-    if (holding_ && held_.HoldNext()) [[likely]] return UpdateHeld(k, v, start);
+    if (held_.HoldNext()) [[likely]] return UpdateHeld(k, v, start);
     EDDY_ASSIGN_OR_RETURN(bool found, store_->Fetch(key_buf_, start, &value_buf_));
     if (found) {
       EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
@@ -402,7 +390,6 @@ class TimeWindowAggregateTerminal final
   TimeWindows windows_;
   Fn fn_;
   VA agg_{};
-  bool holding_ = false;  // the store accepted held writes (it has a cache)
   HeldAggregates<VA> held_;
 };
 
