@@ -1,7 +1,6 @@
 #include "broker/embedded_producer.h"
 
 #include <pthread.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -92,7 +91,16 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
                                                    " exceeds max.request.size ", config_.max_request_size));
   }
   const int64_t timestamp = record.timestamp >= 0 ? record.timestamp : NowMs();
+  if (InBurst()) {
+    mu_.AssertHeld();
+    return SendLocked(record, std::move(callback), bytes, timestamp);
+  }
   FastMutexLock lock(&mu_);
+  return SendLocked(record, std::move(callback), bytes, timestamp);
+}
+
+absl::Status EmbeddedProducer::SendLocked(const ProducerRecord& record, DeliveryCallback callback, int64_t bytes,
+                                          int64_t timestamp) {
   if (closed_.load(std::memory_order_relaxed)) return absl::FailedPreconditionError("producer is closed");
   if (open_bytes_ + sealed_bytes_.load(std::memory_order_relaxed) + bytes > config_.buffer_memory &&
       unacked_batches_.load(std::memory_order_relaxed) > 0) {
@@ -145,6 +153,40 @@ absl::Status EmbeddedProducer::Send(const ProducerRecord& record, DeliveryCallba
   open_bytes_ += bytes;
   if (static_cast<int64_t>(b.builder.size_estimate()) >= t->batch_limit) Seal(p);
   return absl::OkStatus();
+}
+
+void EmbeddedProducer::BeginSends() {
+  if (InBurst()) {
+    mu_.AssertHeld();
+    ++burst_depth_;
+    return;
+  }
+  mu_.Lock();
+  burst_depth_ = 1;
+  burst_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+}
+
+void EmbeddedProducer::EndSends() {
+  if (!InBurst()) return;
+  mu_.AssertHeld();
+  if (--burst_depth_ > 0) return;
+  burst_owner_.store(std::thread::id(), std::memory_order_relaxed);
+  mu_.Unlock();
+}
+
+EmbeddedProducer::BurstPause::BurstPause(EmbeddedProducer* p) : p_(p) {
+  if (!p_->InBurst()) return;
+  p_->mu_.AssertHeld();
+  depth_ = p_->burst_depth_;
+  p_->burst_owner_.store(std::thread::id(), std::memory_order_relaxed);
+  p_->mu_.Unlock();
+}
+
+EmbeddedProducer::BurstPause::~BurstPause() {
+  if (depth_ == 0) return;
+  p_->mu_.Lock();
+  p_->burst_depth_ = depth_;
+  p_->burst_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
 }
 
 std::unique_ptr<EmbeddedProducer::Batch> EmbeddedProducer::NewBatch() {
@@ -316,6 +358,8 @@ bool EmbeddedProducer::AwaitCompletions(absl::Time deadline) {
 }
 
 absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
+  // The sender needs mu_ at linger deadlines and Flush waits for it: a burst lets go of mu_ meanwhile.
+  BurstPause pause(this);
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     {
@@ -336,6 +380,7 @@ absl::Status EmbeddedProducer::Flush(absl::Duration timeout) {
 }
 
 absl::StatusOr<int32_t> EmbeddedProducer::PartitionsFor(absl::string_view topic) {
+  BurstPause pause(this);
   FastMutexLock lock(&mu_);
   EDDY_ASSIGN_OR_RETURN(TopicState * t, Topic(topic));
   return static_cast<int32_t>(t->partitions.size());
@@ -343,6 +388,7 @@ absl::StatusOr<int32_t> EmbeddedProducer::PartitionsFor(absl::string_view topic)
 
 absl::Status EmbeddedProducer::Close(absl::Duration timeout) {
   if (closed_.load() && !sender_.joinable()) return absl::OkStatus();
+  BurstPause pause(this);
   absl::Status s = Flush(timeout);
   {
     FastMutexLock lock(&mu_);

@@ -5,7 +5,9 @@
 // one fdatasync covers every batch appended before it).
 //
 // Locks: `mu_` is the per-record lock of Send (topics, open batches) and is taken by the sender thread only
-// when a linger.ms deadline expires, so it is almost never contended. Sealed batches cross to the sender
+// when a linger.ms deadline expires, so it is almost never contended. A send burst (BeginSends, as a
+// stream thread does per batch of input records) holds it across many Sends, so the per-record path of a
+// stream thread takes no lock. Sealed batches cross to the sender
 // through `handoff_mu_`, and each completion updates the counts under `done_mu_`, on which Flush and a
 // Send over buffer.memory wait; both once per batch. Send reads the counts as atomics, without a lock.
 // Order: mu_ before handoff_mu_; done_mu_ alone. mu_ is a FastMutex (core/fast_mutex.h): half the cost of
@@ -44,6 +46,10 @@ class EmbeddedProducer final : public Producer {
   absl::Status Flush(absl::Duration timeout) override;
   absl::StatusOr<int32_t> PartitionsFor(absl::string_view topic) override;
   absl::Status Close(absl::Duration timeout) override;
+  // A burst holds mu_ from BeginSends to EndSends: the thread's Sends skip the lock; other threads (the
+  // sender at a linger deadline included) wait at most one burst.
+  void BeginSends() override ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void EndSends() override ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
  private:
   struct Callback {
@@ -72,6 +78,23 @@ class EmbeddedProducer final : public Producer {
     uint64_t metadata_version = 0;
   };
 
+  // Lets go of the calling thread's burst for its scope (Flush, Close, PartitionsFor wait on others that
+  // need mu_); takes it back after.
+  class BurstPause {
+   public:
+    explicit BurstPause(EmbeddedProducer* p) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    ~BurstPause() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    BurstPause(const BurstPause&) = delete;
+    BurstPause& operator=(const BurstPause&) = delete;
+
+   private:
+    EmbeddedProducer* p_;
+    int depth_ = 0;
+  };
+  // Whether the calling thread is in a burst, and so holds mu_.
+  bool InBurst() const { return burst_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
+  absl::Status SendLocked(const ProducerRecord& record, DeliveryCallback callback, int64_t bytes, int64_t timestamp)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<TopicState*> Topic(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Seal(PartitionState& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_LOCKS_EXCLUDED(handoff_mu_);
   void SealExpired(int64_t now_ms, bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -90,6 +113,10 @@ class EmbeddedProducer final : public Producer {
   const ProducerConfig config_;
 
   FastMutex mu_;  // per record: see core/fast_mutex.h
+  // The thread holding mu_ for a burst (none: default id). Written by that thread only, under mu_; each
+  // thread compares it with its own id, which no other thread stores.
+  std::atomic<std::thread::id> burst_owner_{};
+  int burst_depth_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, TopicState> topics_ ABSL_GUARDED_BY(mu_);
   // The entry of topics_ that Topic() returned last, and its name; reset before topics_ may rehash.
   TopicState* last_topic_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -129,6 +129,7 @@ absl::Status StreamThread::RunLoop() {
     for (auto& [id, entry] : tasks_) {
       if (entry.task->state() != TaskState::kRunning) continue;
       absl::MutexLock lock(&tasks_mu_);
+      SendBurst burst(producer_.get());
       EDDY_RETURN_IF_ERROR(entry.task->Punctuate(now));
     }
     if (now - last_commit_ms_ >= config.commit_interval_ms) {
@@ -161,6 +162,7 @@ absl::Status StreamThread::ProcessPolled() {
         const int64_t start = absl::GetCurrentTimeNanos();
         {
           absl::MutexLock lock(&tasks_mu_);
+          SendBurst burst(producer_.get());  // the sink's Sends take no lock per record
           error = task->Process(tp, records);
         }
         const int64_t ns = absl::GetCurrentTimeNanos() - start;
@@ -189,6 +191,7 @@ absl::Status StreamThread::Commit(bool force) {
   for (auto& [id, entry] : tasks_) {
     if (entry.state == nullptr || entry.task->state() != TaskState::kRunning) continue;
     absl::MutexLock lock(&tasks_mu_);
+    SendBurst burst(producer_.get());
     EDDY_RETURN_IF_ERROR(Prefix(entry.task->FlushStores(), absl::StrCat("stream thread ", name_)));
   }
   // 2. Every record the tasks sent is acknowledged, changelog records included (their outputs and store

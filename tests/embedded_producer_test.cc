@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -550,6 +551,25 @@ TEST_F(ProducerTest, FlushDeliversARecordWaitingForALongLinger) {
   EXPECT_EQ(got[0].value, "patient");
 }
 
+// Values "<thread>:<i>": each seen once, and each thread's in increasing i within a partition.
+void ExpectEachRecordOnceInPerThreadOrder(const std::vector<OwnedRecord>& got, size_t expected) {
+  std::set<std::string> seen;
+  std::map<std::pair<int32_t, int>, int> last_i;  // (partition, thread) -> last i
+  for (const OwnedRecord& r : got) {
+    ASSERT_TRUE(r.value.has_value());
+    EXPECT_TRUE(seen.insert(*r.value).second) << "duplicate " << *r.value;
+    const size_t colon = r.value->find(':');
+    const int t = std::stoi(r.value->substr(0, colon));
+    const int i = std::stoi(r.value->substr(colon + 1));
+    auto [it, inserted] = last_i.try_emplace({r.partition, t}, i);
+    if (!inserted) {
+      EXPECT_GT(i, it->second) << "thread " << t << " reordered in partition " << r.partition;
+      it->second = i;
+    }
+  }
+  EXPECT_EQ(seen.size(), expected);
+}
+
 TEST_F(ProducerTest, ConcurrentSendersDeliverEveryRecordExactlyOnceInPerThreadOrder) {
   constexpr int32_t kPartitions = 3;
   constexpr int kThreads = 4;
@@ -585,22 +605,72 @@ TEST_F(ProducerTest, ConcurrentSendersDeliverEveryRecordExactlyOnceInPerThreadOr
 
   std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
   E2E_ASSERT_OK(consumer->Assign(AllPartitions("threads", kPartitions)));
-  std::vector<OwnedRecord> got = ReadAll(consumer.get(), kThreads * kPerThread);
-  std::set<std::string> seen;
-  std::map<std::pair<int32_t, int>, int> last_i;  // (partition, thread) -> last i
-  for (const OwnedRecord& r : got) {
-    ASSERT_TRUE(r.value.has_value());
-    EXPECT_TRUE(seen.insert(*r.value).second) << "duplicate " << *r.value;
-    const size_t colon = r.value->find(':');
-    const int t = std::stoi(r.value->substr(0, colon));
-    const int i = std::stoi(r.value->substr(colon + 1));
-    auto [it, inserted] = last_i.try_emplace({r.partition, t}, i);
-    if (!inserted) {
-      EXPECT_GT(i, it->second) << "thread " << t << " reordered in partition " << r.partition;
-      it->second = i;
-    }
+  ExpectEachRecordOnceInPerThreadOrder(ReadAll(consumer.get(), kThreads * kPerThread), kThreads * kPerThread);
+}
+
+// Send bursts (a stream thread's batch of records) hold the producer's lock across many Sends. Threads
+// bursting at once, nested bursts, and Flush and PartitionsFor inside a burst (which must let the lock go
+// for the sender thread, or Flush would wait for ever) deliver every record once, in per-thread order.
+TEST_F(ProducerTest, SendBurstsFromSeveralThreadsDeliverEveryRecordOnceInOrderWithFlushesInside) {
+  constexpr int32_t kPartitions = 3;
+  constexpr int kThreads = 3;
+  constexpr int kPerThread = 3000;
+  CreateTopic("bursts", kPartitions);
+  ProducerConfig config;
+  config.acks = Acks::kLeader;
+  config.linger_ms = 1;  // the sender takes the lock at linger deadlines, during others' bursts
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread;) {
+        SendBurst burst(producer.get());
+        for (int j = 0; j < 100 && i < kPerThread; ++j, ++i) {
+          const std::string key = absl::StrCat("t", t, "-", i % 10);
+          const std::string value = absl::StrCat(t, ":", i);
+          std::optional<SendBurst> nested;
+          if (i % 7 == 0) nested.emplace(producer.get());
+          E2E_EXPECT_OK(producer->Send({.topic = "bursts", .key = key, .value = value},
+                                       [&](const absl::Status& status, const RecordMetadata&) {
+                                         if (status.ok()) acked.fetch_add(1);
+                                       }));
+          if (i % 250 == 0) {
+            absl::StatusOr<int32_t> n = producer->PartitionsFor("bursts");
+            EXPECT_TRUE(n.ok() && *n == kPartitions) << n.status();
+          }
+          if (i % 1000 == 999) E2E_EXPECT_OK(producer->Flush(kDeadline));
+        }
+      }
+    });
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (std::thread& t : threads) t.join();
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
+  EXPECT_EQ(acked.load(), kThreads * kPerThread);
+
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign(AllPartitions("bursts", kPartitions)));
+  ExpectEachRecordOnceInPerThreadOrder(ReadAll(consumer.get(), kThreads * kPerThread), kThreads * kPerThread);
+}
+
+// A burst that fills buffer.memory waits for completions with the lock let go (the sender delivers
+// meanwhile), and a Close inside a burst delivers what was sent and then refuses Sends.
+TEST_F(ProducerTest, ABurstWaitsForBufferMemoryAndCloseInsideABurstDeliversWhatWasSent) {
+  CreateTopic("burst-buffer", 1);
+  ProducerConfig config = SmallBufferConfig();
+  config.max_block_ms = 60000;
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  const std::string value(100, 'v');
+  {
+    SendBurst burst(producer.get());
+    for (int i = 0; i < 200; ++i) E2E_ASSERT_OK(producer->Send({.topic = "burst-buffer", .value = value}));
+    E2E_ASSERT_OK(producer->Close(kDeadline));
+    EXPECT_EQ(producer->Send({.topic = "burst-buffer", .value = value}).code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  std::unique_ptr<Consumer> consumer = NewConsumer(EarliestConfig());
+  E2E_ASSERT_OK(consumer->Assign({{"burst-buffer", 0}}));
+  EXPECT_EQ(ReadAll(consumer.get(), 200).size(), 200u);
 }
 
 TEST_F(ProducerTest, CallbacksReportTheExplicitOrSendTimeTimestamp) {

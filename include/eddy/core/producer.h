@@ -73,9 +73,33 @@ class Producer {
   // Close flushes and stops the producer; Send afterwards fails. Also done by the destructor.
   virtual absl::Status Close(absl::Duration timeout = absl::InfiniteDuration()) = 0;
 
+  // A burst of Sends from the calling thread, such as a stream thread's processing of one poll: between
+  // BeginSends and EndSends the producer may hold its internal lock instead of taking it per record, so
+  // other threads' calls on it wait for EndSends. Flush, Close and PartitionsFor from the bursting thread
+  // still work. Bursts may nest; keep them short (one batch of records): threads sharing one producer take
+  // turns per burst, not per record. Default: no-op. Use SendBurst.
+  virtual void BeginSends() {}
+  virtual void EndSends() {}
+
   // SendAsync is Send with a future instead of a callback (one allocation per record: for convenience, not
   // for the hot path).
   std::future<absl::StatusOr<RecordMetadata>> SendAsync(const ProducerRecord& record);
+};
+
+// BeginSends for its scope (no-op for a null producer). Thread-compatible: one per thread.
+class SendBurst {
+ public:
+  explicit SendBurst(Producer* producer) : producer_(producer) {
+    if (producer_ != nullptr) producer_->BeginSends();
+  }
+  ~SendBurst() {
+    if (producer_ != nullptr) producer_->EndSends();
+  }
+  SendBurst(const SendBurst&) = delete;
+  SendBurst& operator=(const SendBurst&) = delete;
+
+ private:
+  Producer* producer_;
 };
 
 }  // namespace eddy
