@@ -170,6 +170,10 @@ void EmbeddedProducer::EndSends() {
   if (!InBurst()) return;
   mu_.AssertHeld();
   if (--burst_depth_ > 0) return;
+  if (seal_due_.load(std::memory_order_relaxed)) {
+    seal_due_.store(false, std::memory_order_relaxed);
+    SealExpired(NowMs(), /*all=*/false);  // the sender found mu_ held by this burst at a linger deadline
+  }
   burst_owner_.store(std::thread::id(), std::memory_order_relaxed);
   mu_.Unlock();
 }
@@ -238,12 +242,25 @@ void EmbeddedProducer::SenderLoop() {
       // mu_ comes before handoff_mu_ (Seal takes it under mu_). After stop_, Send fails (closed_ was set
       // first), so this pass leaves no batch open for good.
       handoff_mu_.Unlock();
-      {
-        FastMutexLock m(&mu_);
+      bool deferred = false;
+      if (mu_.TryLock()) {
+        SealExpired(now, stopping);
+        mu_.Unlock();
+      } else if (!stopping && burst_owner_.load(std::memory_order_relaxed) != std::thread::id()) {
+        // A burst holds mu_ (for up to a batch of records): rather than wait, and delay delivering what is
+        // already sealed, leave the expired batches to the burst's end (EndSends) and look again in 1 ms.
+        seal_due_.store(true, std::memory_order_relaxed);
+        deferred = true;
+      } else {
+        FastMutexLock m(&mu_);  // a single Send: held for a moment
         SealExpired(now, stopping);
       }
       handoff_mu_.Lock();
       if (stopping) sealed_after_stop = true;
+      if (deferred && ready_.empty() && !stop_) {
+        sender_cv_.WaitWithTimeout(&handoff_mu_, absl::Milliseconds(1));
+        continue;
+      }
     }
     if (ready_.empty()) {
       if (sealed_after_stop) break;

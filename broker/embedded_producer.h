@@ -46,8 +46,9 @@ class EmbeddedProducer final : public Producer {
   absl::Status Flush(absl::Duration timeout) override;
   absl::StatusOr<int32_t> PartitionsFor(absl::string_view topic) override;
   absl::Status Close(absl::Duration timeout) override;
-  // A burst holds mu_ from BeginSends to EndSends: the thread's Sends skip the lock; other threads (the
-  // sender at a linger deadline included) wait at most one burst.
+  // A burst holds mu_ from BeginSends to EndSends: the thread's Sends skip the lock, other threads' calls
+  // wait at most one burst, and the sender thread does not wait (it leaves expired batches to the burst's
+  // end and goes on delivering sealed ones).
   void BeginSends() override ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void EndSends() override ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
@@ -117,6 +118,8 @@ class EmbeddedProducer final : public Producer {
   // thread compares it with its own id, which no other thread stores.
   std::atomic<std::thread::id> burst_owner_{};
   int burst_depth_ ABSL_GUARDED_BY(mu_) = 0;
+  // Set by the sender when a linger deadline passed while a burst held mu_; the burst seals at its end.
+  std::atomic<bool> seal_due_{false};
   absl::flat_hash_map<std::string, TopicState> topics_ ABSL_GUARDED_BY(mu_);
   // The entry of topics_ that Topic() returned last, and its name; reset before topics_ may rehash.
   TopicState* last_topic_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -16,6 +16,7 @@ class ABSL_LOCKABLE FastMutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
   // Tells the thread-safety analysis the caller holds the lock (it checks nothing at run time).
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 

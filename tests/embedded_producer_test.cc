@@ -653,6 +653,34 @@ TEST_F(ProducerTest, SendBurstsFromSeveralThreadsDeliverEveryRecordOnceInOrderWi
   ExpectEachRecordOnceInPerThreadOrder(ReadAll(consumer.get(), kThreads * kPerThread), kThreads * kPerThread);
 }
 
+// A linger deadline that passes during a burst does not stop the sender thread: batches sealed by size
+// are delivered while the burst goes on, and the open one once it ends.
+TEST_F(ProducerTest, BatchesSealedDuringALongBurstAreDeliveredBeforeItEnds) {
+  CreateTopic("long-burst", 1);
+  ProducerConfig config;
+  config.acks = Acks::kLeader;
+  config.linger_ms = 1;
+  config.batch_size = 512;
+  std::unique_ptr<Producer> producer = NewProducer(config);
+  std::atomic<int> acked{0};
+  const std::string value(100, 'v');
+  {
+    SendBurst burst(producer.get());
+    E2E_ASSERT_OK(producer->Send({.topic = "long-burst", .value = value},
+                                 [&](const absl::Status& s, const RecordMetadata&) { acked += s.ok(); }));
+    absl::SleepFor(absl::Milliseconds(20));  // the first batch's linger passes while the burst holds on
+    for (int i = 1; i < 100; ++i) {
+      E2E_ASSERT_OK(producer->Send({.topic = "long-burst", .value = value},
+                                   [&](const absl::Status& s, const RecordMetadata&) { acked += s.ok(); }));
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (acked.load() < 90 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    EXPECT_GE(acked.load(), 90) << "batches sealed by size waited for the burst to end";
+  }
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
+  EXPECT_EQ(acked.load(), 100);
+}
+
 // A burst that fills buffer.memory waits for completions with the lock let go (the sender delivers
 // meanwhile), and a Close inside a burst delivers what was sent and then refuses Sends.
 TEST_F(ProducerTest, ABurstWaitsForBufferMemoryAndCloseInsideABurstDeliversWhatWasSent) {
