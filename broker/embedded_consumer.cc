@@ -242,30 +242,46 @@ absl::Status EmbeddedConsumer::FetchOnce(ConsumerRecords* records) {
 
 absl::StatusOr<int64_t> EmbeddedConsumer::FetchFrom(Assigned& a, int64_t max_records, int64_t max_bytes,
                                                     ConsumerRecords* records) {
-  // Read about what max_records needs (from the record size seen so far), not a whole
-  // max.partition.fetch.bytes: whatever is read past the last batch returned is read again next poll.
-  const int64_t wanted = max_records * bytes_per_record_ + 1024;
-  const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, max_bytes, wanted});
-  std::string* buf = records->NewBuffer();
-  absl::StatusOr<ReadResult> read = a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), buf, &a.hint);
-  if (!read.ok()) {
-    if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
-    // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on
-    // OFFSET_OUT_OF_RANGE.
-    EDDY_RETURN_IF_ERROR(ResetPosition(a));
-    return 0;
+  if (a.ahead == nullptr || a.ahead_log != a.log.get() || a.ahead_offset != a.position ||
+      a.ahead_pos >= a.ahead->size()) {
+    // A new read: what this poll needs (from the record size seen so far), and at least kReadAheadBytes
+    // for the polls after it.
+    const int64_t wanted = std::max<int64_t>(max_records * bytes_per_record_ + 1024, kReadAheadBytes);
+    const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, max_bytes, wanted});
+    if (a.ahead == nullptr || a.ahead.use_count() > 1) a.ahead = std::make_shared<std::string>();
+    a.ahead->clear();
+    a.ahead_pos = 0;
+    a.ahead_offset = -1;
+    absl::StatusOr<ReadResult> read =
+        a.log->Read(a.position, static_cast<int32_t>(std::max<int64_t>(budget, 1)), a.ahead.get(), &a.hint);
+    if (!read.ok()) {
+      if (read.status().code() != absl::StatusCode::kOutOfRange) return read.status();
+      // Retention deleted what we were about to read (or the log was truncated): reset, as Kafka does on
+      // OFFSET_OUT_OF_RANGE.
+      EDDY_RETURN_IF_ERROR(ResetPosition(a));
+      return 0;
+    }
+    a.ahead_log = a.log.get();
+    a.ahead_offset = a.position;
   }
   const int64_t before = records->count();
-  absl::StatusOr<int64_t> next = records->AddBatches(a.tp, *buf, a.position, config_.check_crcs, before + max_records);
+  size_t consumed = 0;
+  absl::StatusOr<int64_t> next =
+      records->AddBatches(a.tp, absl::string_view(*a.ahead).substr(a.ahead_pos), a.position, config_.check_crcs,
+                          before + max_records, &consumed);
   if (!next.ok()) {
+    a.ahead_offset = -1;  // read again next time (the corruption is reported again)
     return absl::Status(next.status().code(),
                         absl::StrCat(ToString(a.tp), " at offset ", a.position, ": ", next.status().message()));
   }
   if (records->count() > before) {
-    bytes_per_record_ = std::max<int64_t>(1, static_cast<int64_t>(buf->size()) / (records->count() - before));
+    records->KeepAlive(a.ahead);
+    bytes_per_record_ = std::max<int64_t>(1, static_cast<int64_t>(consumed) / (records->count() - before));
   }
+  a.ahead_pos += consumed;
   a.position = *next;
-  return static_cast<int64_t>(buf->size());
+  a.ahead_offset = *next;
+  return static_cast<int64_t>(consumed);
 }
 
 absl::Status EmbeddedConsumer::Poll(absl::Duration timeout, ConsumerRecords* records) {

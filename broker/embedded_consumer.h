@@ -54,7 +54,18 @@ class EmbeddedConsumer final : public Consumer {
     std::shared_ptr<PartitionLog> log;
     int64_t position = -1;  // -1: to be resolved from the committed offset or auto.offset.reset
     ReadHint hint;          // where the last read that reached the log end stopped
+    // Read ahead, as Kafka's fetcher buffers a fetch response and hands it out max.poll.records at a
+    // time: bytes [ahead_pos, end) of `ahead` are whole batches of `ahead_log` from offset ahead_offset on,
+    // not returned yet. Used while position == ahead_offset (a seek elsewhere reads afresh). Shared with
+    // the ConsumerRecords that point into it, so a refill takes a new buffer while they hold the old.
+    std::shared_ptr<std::string> ahead;
+    const PartitionLog* ahead_log = nullptr;
+    size_t ahead_pos = 0;
+    int64_t ahead_offset = -1;
   };
+  // How much one read of a partition asks for at least (within max.partition.fetch.bytes and
+  // fetch.max.bytes): several polls' worth of a stream thread's share, so one pread serves several polls.
+  static constexpr int64_t kReadAheadBytes = 256 << 10;
 
   absl::Status SetAssignment(const std::vector<TopicPartition>& partitions);
   Assigned* Find(const TopicPartition& tp);
@@ -62,8 +73,8 @@ class EmbeddedConsumer final : public Consumer {
   absl::Status ResetPosition(Assigned& a);
   static int64_t FairShare(std::vector<int64_t>* backlogs, int64_t max_records);
   absl::Status FetchOnce(ConsumerRecords* records);
-  // FetchFrom reads up to `max_records` more records (whole batches) of `a` into *records, within
-  // `max_bytes`; returns the bytes read.
+  // FetchFrom adds up to `max_records` more records (whole batches) of `a` to *records, from its read-ahead
+  // or, when that is used up, from a new read within `max_bytes`; returns the bytes of the batches added.
   absl::StatusOr<int64_t> FetchFrom(Assigned& a, int64_t max_records, int64_t max_bytes, ConsumerRecords* records);
   // The coordinator's OffsetFetch for `partitions`, waited for.
   absl::StatusOr<OffsetFetchResponse> FetchCommitted(const std::vector<TopicPartition>& partitions);

@@ -1,5 +1,7 @@
 #include "eddy/core/consumer_records.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "eddy/core/record_batch_format.h"
 #include "eddy/core/status.h"
@@ -28,6 +30,7 @@ void ConsumerRecords::Clear() {
   for (size_t i = 0; i < buffers_used_; ++i) buffers_[i]->clear();
   buffers_used_ = 0;
   decompressed_used_ = 0;
+  kept_.clear();
   chunks_.clear();
   partitions_.clear();
   partition_chunk_end_.clear();
@@ -42,9 +45,12 @@ std::string* ConsumerRecords::NewBuffer() {
   return b;
 }
 
+void ConsumerRecords::KeepAlive(std::shared_ptr<const std::string> bytes) { kept_.push_back(std::move(bytes)); }
+
 absl::StatusOr<int64_t> ConsumerRecords::AddBatches(const TopicPartition& tp, absl::string_view data,
                                                     int64_t skip_before, bool verify_crc,
-                                                    int64_t max_records) {
+                                                    int64_t max_records, size_t* consumed) {
+  const size_t size_before = data.size();
   int64_t next = skip_before;
   int64_t first = -1;
   while (!data.empty() && count_ < max_records) {
@@ -79,6 +85,7 @@ absl::StatusOr<int64_t> ConsumerRecords::AddBatches(const TopicPartition& tp, ab
     partitions_.push_back(PartitionRange{tp, first, next});
     partition_chunk_end_.push_back(chunks_.size());
   }
+  if (consumed != nullptr) *consumed = size_before - data.size();
   return next;
 }
 

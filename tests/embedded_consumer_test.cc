@@ -322,6 +322,57 @@ TEST_F(ConsumerTest, MaxPollRecordsBoundsEachPollUpToOneBatch) {
   EXPECT_GE(polls, 3);
 }
 
+// One read serves several polls (a read-ahead, as Kafka's fetch buffer). Records of an earlier poll held
+// in their own ConsumerRecords stay intact while later polls use up the read-ahead and read again, and a
+// Seek back or forward inside what was read ahead returns exactly from the offset sought.
+TEST_F(ConsumerTest, ReadAheadKeepsEarlierPollsIntactAndHonoursSeeksInsideIt) {
+  CreateTopic("ahead", 1);
+  std::unique_ptr<Producer> producer = NewProducer();
+  constexpr int kRecords = 4000;  // 200-byte values: about 900 KB, several reads ahead
+  auto value_of = [](int i) { return absl::StrCat(i, ":", std::string(200, static_cast<char>('a' + i % 26))); };
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string v = value_of(i);
+    E2E_ASSERT_OK(producer->Send({.topic = "ahead", .partition = 0, .value = v}));
+  }
+  E2E_ASSERT_OK(producer->Flush(kDeadline));
+  ConsumerConfig config = EarliestConfig();
+  config.max_poll_records = 50;
+  std::unique_ptr<Consumer> consumer = NewConsumer(config);
+  E2E_ASSERT_OK(consumer->Assign({{"ahead", 0}}));
+  ConsumerRecords first;
+  E2E_ASSERT_OK(consumer->Poll(kDeadline, &first));
+  ASSERT_FALSE(first.empty());
+  auto expect_from = [&](const ConsumerRecords& records, int64_t offset) {
+    int64_t next = offset;
+    E2E_EXPECT_OK(records.ForEach([&](const RecordView& r) {
+      EXPECT_EQ(r.offset(), next);
+      EXPECT_EQ(r.value(), value_of(static_cast<int>(next)));
+      ++next;
+    }));
+    return next;
+  };
+  EXPECT_EQ(expect_from(first, 0), first.count());
+
+  ConsumerRecords later;
+  int64_t next = first.count();
+  while (next < kRecords) {
+    E2E_ASSERT_OK(consumer->Poll(kDeadline, &later));
+    ASSERT_FALSE(later.empty()) << "no records at offset " << next;
+    next = expect_from(later, next);
+  }
+  EXPECT_EQ(expect_from(first, 0), first.count()) << "an earlier poll's records changed under it";
+
+  // Back to 1000 (read afresh), then forward to 1020, inside what that read brought in.
+  E2E_ASSERT_OK(consumer->Seek({"ahead", 0}, 1000));
+  E2E_ASSERT_OK(consumer->Poll(kDeadline, &later));
+  ASSERT_FALSE(later.empty());
+  expect_from(later, 1000);
+  E2E_ASSERT_OK(consumer->Seek({"ahead", 0}, 1020));
+  E2E_ASSERT_OK(consumer->Poll(kDeadline, &later));
+  ASSERT_FALSE(later.empty());
+  expect_from(later, 1020);
+}
+
 // KIP-74: a fetch returns the first batch even when it is larger than max.partition.fetch.bytes (and
 // fetch.max.bytes), so that a consumer never gets stuck behind a large record.
 TEST_F(ConsumerTest, ABatchLargerThanTheFetchLimitsIsStillReturned) {

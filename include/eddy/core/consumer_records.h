@@ -107,13 +107,18 @@ class ConsumerRecords {
   // NewBuffer returns an empty buffer owned by this object, to fetch bytes into; it stays at its address
   // until Clear.
   std::string* NewBuffer();
-  // AddBatches registers the whole batches in `data` (inside a buffer from NewBuffer) read from `tp`,
+  // KeepAlive shares ownership of `bytes` until Clear: for batches registered from a buffer the consumer
+  // keeps across polls (a read-ahead), so that these records stay valid however the consumer reuses it.
+  void KeepAlive(std::shared_ptr<const std::string> bytes);
+  // AddBatches registers the whole batches in `data` (inside a buffer from NewBuffer or KeepAlive) read
+  // from `tp`,
   // skipping records with offsets below `skip_before` (a fetch may start inside a batch). Decompresses
   // compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Stops after the
   // batch that brings count() to `max_records` or more (batches are never split). Returns the offset after
-  // the last batch added (or skip_before if none). kDataLoss for a corrupt batch.
+  // the last batch added (or skip_before if none); *consumed (if given) is the bytes of `data` walked
+  // through, from its start to the end of that batch. kDataLoss for a corrupt batch.
   absl::StatusOr<int64_t> AddBatches(const TopicPartition& tp, absl::string_view data, int64_t skip_before,
-                                     bool verify_crc, int64_t max_records = INT64_MAX);
+                                     bool verify_crc, int64_t max_records = INT64_MAX, size_t* consumed = nullptr);
 
  private:
   struct Chunk {
@@ -124,6 +129,7 @@ class ConsumerRecords {
   size_t buffers_used_ = 0;
   std::vector<std::unique_ptr<std::string>> decompressed_;
   size_t decompressed_used_ = 0;
+  std::vector<std::shared_ptr<const std::string>> kept_;  // KeepAlive's
   std::vector<Chunk> chunks_;
   std::vector<PartitionRange> partitions_;
   std::vector<size_t> partition_chunk_end_;  // per partitions_ entry: end of its chunks in chunks_
