@@ -244,9 +244,12 @@ absl::StatusOr<int64_t> EmbeddedConsumer::FetchFrom(Assigned& a, int64_t max_rec
                                                     ConsumerRecords* records) {
   if (a.ahead == nullptr || a.ahead_log != a.log.get() || a.ahead_offset != a.position ||
       a.ahead_pos >= a.ahead->size()) {
-    // A new read: what this poll needs (from the record size seen so far), and at least kReadAheadBytes
-    // for the polls after it.
-    const int64_t wanted = std::max<int64_t>(max_records * bytes_per_record_ + 1024, kReadAheadBytes);
+    // A new read: what this poll needs (from the record size seen so far), and at least a read-ahead for
+    // the polls after it; read-aheads of all partitions together stay within fetch.max.bytes, the bound of
+    // what Kafka's fetcher buffers.
+    const int64_t ahead = std::min<int64_t>(
+        kReadAheadBytes, config_.fetch_max_bytes / static_cast<int64_t>(std::max<size_t>(1, assigned_.size())));
+    const int64_t wanted = std::max<int64_t>(max_records * bytes_per_record_ + 1024, ahead);
     const int64_t budget = std::min<int64_t>({config_.max_partition_fetch_bytes, max_bytes, wanted});
     if (a.ahead == nullptr || a.ahead.use_count() > 1) a.ahead = std::make_shared<std::string>();
     a.ahead->clear();

@@ -63,8 +63,9 @@ class EmbeddedConsumer final : public Consumer {
     size_t ahead_pos = 0;
     int64_t ahead_offset = -1;
   };
-  // How much one read of a partition asks for at least (within max.partition.fetch.bytes and
-  // fetch.max.bytes): several polls' worth of a stream thread's share, so one pread serves several polls.
+  // How much one read of a partition asks for at least (within max.partition.fetch.bytes, and with many
+  // partitions less, so that all read-aheads fit in fetch.max.bytes): several polls' worth of a stream
+  // thread's share, so one pread serves several polls.
   static constexpr int64_t kReadAheadBytes = 256 << 10;
 
   absl::Status SetAssignment(const std::vector<TopicPartition>& partitions);
