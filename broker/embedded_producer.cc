@@ -1,6 +1,7 @@
 #include "broker/embedded_producer.h"
 
 #include <pthread.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
