@@ -111,9 +111,8 @@ class ConsumerRecords {
   // keeps across polls (a read-ahead), so that these records stay valid however the consumer reuses it.
   void KeepAlive(std::shared_ptr<const std::string> bytes);
   // AddBatches registers the whole batches in `data` (inside a buffer from NewBuffer or KeepAlive) read
-  // from `tp`,
-  // skipping records with offsets below `skip_before` (a fetch may start inside a batch). Decompresses
-  // compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Stops after the
+  // from `tp`, skipping records with offsets below `skip_before` (a fetch may start inside a batch).
+  // Decompresses compressed batches into owned memory. Verifies each batch's CRC if `verify_crc`. Stops after the
   // batch that brings count() to `max_records` or more (batches are never split). Returns the offset after
   // the last batch added (or skip_before if none); *consumed (if given) is the bytes of `data` walked
   // through, from its start to the end of that batch. kDataLoss for a corrupt batch.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
@@ -77,6 +78,39 @@ class HeldAggregates {
   }
   bool empty() const { return count_ == 0; }
 
+  // Update applies one record to the held aggregate of (key, start): the new aggregate is fn(old) ->
+  // VA, with old the held aggregate or, when (key, start) is not held yet, what read() ->
+  // absl::StatusOr<const VA*> finds in the store (null: nothing there); the result is held, stamped with
+  // `timestamp`. Returns whether the aggregate is new: neither held nor in the store.
+  template <typename Read, typename Fn>
+  absl::StatusOr<bool> Update(absl::string_view key, int64_t start, int64_t timestamp, Read read, Fn fn) {
+    if (Held* h = Find(key, start); h != nullptr) {
+      h->agg = fn(&h->agg);
+      h->timestamp = timestamp;
+      return false;
+    }
+    EDDY_ASSIGN_OR_RETURN(const VA* old, read());
+    VA agg = fn(old);
+    Held& h = Add(key, start);
+    h.agg = std::move(agg);
+    h.timestamp = timestamp;
+    return old == nullptr;
+  }
+
+  // Drain calls put(const Held&) -> absl::Status for each held aggregate in first-update order, stopping at
+  // the first error, which it returns; then holds nothing and decides whether to hold the next updates.
+  template <typename Put>
+  absl::Status Drain(Put put) {
+    absl::Status st;
+    for (size_t i = 0; i < count_ && st.ok(); ++i) st = put(held_[i]);
+    if (count_ * 4 > updates_ * 3) direct_left_ = 8 * updates_;
+    updates_ = 0;
+    index_.clear();
+    count_ = 0;
+    return st;
+  }
+
+ private:
   // Find counts an update and returns its held aggregate, or null (then Add it).
   Held* Find(absl::string_view key, int64_t start) {
     ++updates_;
@@ -94,20 +128,6 @@ class HeldAggregates {
     return h;
   }
 
-  // Drain calls put(const Held&) -> absl::Status for each held aggregate in first-update order, stopping at
-  // the first error, which it returns; then holds nothing and decides whether to hold the next updates.
-  template <typename Put>
-  absl::Status Drain(Put put) {
-    absl::Status st;
-    for (size_t i = 0; i < count_ && st.ok(); ++i) st = put(held_[i]);
-    if (count_ * 4 > updates_ * 3) direct_left_ = 8 * updates_;
-    updates_ = 0;
-    index_.clear();
-    count_ = 0;
-    return st;
-  }
-
- private:
   struct HeldKey {
     absl::string_view key;
     int64_t start;

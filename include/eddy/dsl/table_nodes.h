@@ -132,37 +132,28 @@ class AggregateTerminal : public HeldWrites {
 
  private:
   absl::Status Apply(const K& k, const V& v) {
-    absl::Status st = SerializeWith(key_serde_, k, &key_buf_);
-    if (!st.ok()) return st;
-    const bool hold = held_.HoldNext();
-    if (hold) {
-      if (auto* h = held_.Find(key_buf_, 0); h != nullptr) {
-        h->agg = fn_(k, v, &h->agg);
-        h->timestamp = ctx_->timestamp();
-        return absl::OkStatus();
-      }
-      pending_ = false;  // read what the store has without writing back the other held keys
-    }
-    absl::StatusOr<bool> found = store_->Get(key_buf_, &value_buf_);
-    if (hold) pending_ = !held_.empty();
-    if (!found.ok()) return found.status();
-    if (*found) {
-      st = value_serde_.Deserialize(value_buf_, &agg_);
-      if (!st.ok()) return st;
-      agg_ = fn_(k, v, &agg_);
-    } else {
-      agg_ = fn_(k, v, static_cast<const VA*>(nullptr));
-    }
-    if (hold) {
-      auto& h = held_.Add(key_buf_, 0);
-      h.agg = agg_;
-      h.timestamp = ctx_->timestamp();
+    EDDY_RETURN_IF_ERROR(SerializeWith(key_serde_, k, &key_buf_));
+    auto fn = [&](const VA* old) { return fn_(k, v, old); };
+    if (held_.HoldNext()) {
+      EDDY_RETURN_IF_ERROR(held_.Update(key_buf_, 0, ctx_->timestamp(), [this] { return ReadStored(); }, fn).status());
       pending_ = true;
       return absl::OkStatus();
     }
-    st = SerializeWith(value_serde_, agg_, &value_buf_);
-    if (!st.ok()) return st;
+    EDDY_ASSIGN_OR_RETURN(const VA* old, ReadStored());
+    agg_ = fn(old);
+    EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, agg_, &value_buf_));
     return store_->Put(key_buf_, value_buf_);
+  }
+
+  // The store's aggregate of key_buf_, in agg_ (null: none), read without writing back the other held keys.
+  absl::StatusOr<const VA*> ReadStored() {
+    const bool pending = std::exchange(pending_, false);
+    absl::StatusOr<bool> found = store_->Get(key_buf_, &value_buf_);
+    pending_ = pending;
+    if (!found.ok()) return found.status();
+    if (!*found) return nullptr;
+    EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
+    return &agg_;
   }
 
   std::string store_name_;

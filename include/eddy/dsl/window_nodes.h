@@ -305,53 +305,35 @@ class TimeWindowAggregateTerminal final
   }
 
   absl::Status Update(const K& k, const V& v, int64_t start) {
-    if (held_.HoldNext()) [[likely]] return UpdateHeld(k, v, start);
-    EDDY_ASSIGN_OR_RETURN(bool found, store_->Fetch(key_buf_, start, &value_buf_));
-    if (found) {
-      EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
-      agg_ = fn_(k, v, &agg_);
+    auto fn = [&](const VA* old) { return fn_(k, v, old); };
+    auto read = [this, start] { return ReadStored(start); };
+    bool is_new;
+    if (held_.HoldNext()) [[likely]] {
+      EDDY_ASSIGN_OR_RETURN(is_new, held_.Update(key_buf_, start, ctx_->timestamp(), read, fn));
+      pending_ = true;
     } else {
-      agg_ = fn_(k, v, static_cast<const VA*>(nullptr));
+      EDDY_ASSIGN_OR_RETURN(const VA* old, read());
+      is_new = old == nullptr;
+      agg_ = fn(old);
+      EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, agg_, &value_buf_));
+      EDDY_RETURN_IF_ERROR(store_->Put(key_buf_, value_buf_, start));
     }
-    EDDY_RETURN_IF_ERROR(SerializeWith(value_serde_, agg_, &value_buf_));
-    EDDY_RETURN_IF_ERROR(store_->Put(key_buf_, value_buf_, start));
-    if (on_close() && !found) {
-      windowed_buf_ = key_buf_;
-      AppendBigEndian64(start, &windowed_buf_);
-      EDDY_RETURN_IF_ERROR(buffer_.Add(windows_.CloseTime(start), windowed_buf_));
-    }
-    return absl::OkStatus();
+    if (!on_close() || !is_new) return absl::OkStatus();
+    windowed_buf_ = key_buf_;
+    AppendBigEndian64(start, &windowed_buf_);
+    return buffer_.Add(windows_.CloseTime(start), windowed_buf_);
   }
 
-  absl::Status UpdateHeld(const K& k, const V& v, int64_t start) {
-    if (auto* h = held_.Find(key_buf_, start); h != nullptr) {
-      h->agg = fn_(k, v, &h->agg);
-      h->timestamp = ctx_->timestamp();
-      return absl::OkStatus();
-    }
-    // Not held: the store has the window's current value. Read it without writing back what is held (other
-    // windows), then hold this one too.
-    pending_ = false;
+  // The store's aggregate of (key_buf_, start), in agg_ (null: none), read without writing back what is
+  // held (other windows).
+  absl::StatusOr<const VA*> ReadStored(int64_t start) {
+    const bool pending = std::exchange(pending_, false);
     absl::StatusOr<bool> found = store_->Fetch(key_buf_, start, &value_buf_);
-    pending_ = !held_.empty();
+    pending_ = pending;
     if (!found.ok()) return found.status();
-    VA agg;
-    if (*found) {
-      EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
-      agg = fn_(k, v, &agg_);
-    } else {
-      agg = fn_(k, v, static_cast<const VA*>(nullptr));
-    }
-    auto& h = held_.Add(key_buf_, start);
-    h.agg = std::move(agg);
-    h.timestamp = ctx_->timestamp();
-    pending_ = true;
-    if (on_close() && !*found) {
-      windowed_buf_ = key_buf_;
-      AppendBigEndian64(start, &windowed_buf_);
-      EDDY_RETURN_IF_ERROR(buffer_.Add(windows_.CloseTime(start), windowed_buf_));
-    }
-    return absl::OkStatus();
+    if (!*found) return nullptr;
+    EDDY_RETURN_IF_ERROR(value_serde_.Deserialize(value_buf_, &agg_));
+    return &agg_;
   }
 
   // The flush listener (default emit strategy): each change of the store goes downstream.

@@ -101,7 +101,7 @@ enum class RestoreMode {
 // Writes that a store's one writer holds back and applies later in a batch (the DSL's windowed aggregation
 // keeps the windows a batch of records updates as typed values, and writes each once when the batch ends:
 // one cache write per window per batch instead of one per record). A store that accepts it
-// (WindowStore::SetHeldWrites) calls WriteBack() before every read, Flush and Close while pending(), so no
+// (StateStore::SetHeldWrites) calls WriteBack() before every read, Flush and Close while pending(), so no
 // reader sees the store without the held writes; the task calls it after each batch and each round of
 // wall-clock punctuation (TaskContext::AddHeldWrites), so nothing is held between batches, where commits
 // and interactive queries happen.
