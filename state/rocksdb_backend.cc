@@ -1,8 +1,13 @@
 // The RocksDB Backend. Options follow Kafka Streams' RocksDBStore where they matter: no compression, 16 MiB
 // write buffers (3 of them), 4 KiB blocks with a bloom filter, universal compaction, a block cache shared
 // per stream thread, writes with the WAL disabled (the changelog is the durability; Flush flushes the
-// memtables so that a checkpoint written after it is true after a crash). Segmented stores keep a column
-// family per segment and flush them atomically (atomic_flush), since their writes are not in a WAL.
+// memtables so that a checkpoint written after it is true after a crash).
+//
+// Segmented stores keep every segment in one column family, "segments", as a key range: each key is
+// prefixed by its segment id (8 bytes big-endian), and a segment is dropped with DeleteFilesInRanges and
+// DeleteRange. Their metadata lives in the default family; both are flushed atomically (atomic_flush), since
+// their writes are not in a WAL. (A family per segment, the earlier layout, cost an OPTIONS file written and
+// parsed back at every segment's creation; a store found in it is converted when opened.)
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -11,14 +16,18 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/internal/endian.h"
+#include "absl/container/btree_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/core/status.h"
 #include "eddy/state/block_cache.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -36,9 +45,10 @@ inline rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.dat
 
 class RocksDbIterator final : public KeyValueIterator {
  public:
+  // `strip`: bytes of every key (the segment prefix) that key() leaves out.
   RocksDbIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, absl::string_view lower,
-                  std::optional<absl::string_view> upper, const std::string& path)
-      : path_(path) {
+                  std::optional<absl::string_view> upper, const std::string& path, size_t strip = 0)
+      : path_(path), strip_(strip) {
     rocksdb::ReadOptions ro;
     if (upper.has_value()) {
       upper_.assign(upper->data(), upper->size());
@@ -50,15 +60,26 @@ class RocksDbIterator final : public KeyValueIterator {
   }
   bool Valid() const override { return it_->Valid(); }
   void Next() override { it_->Next(); }
-  absl::string_view key() const override { return View(it_->key()); }
+  absl::string_view key() const override { return View(it_->key()).substr(strip_); }
   absl::string_view value() const override { return View(it_->value()); }
   absl::Status status() const override { return FromRocksDb(it_->status(), path_); }
 
  private:
   const std::string& path_;
+  const size_t strip_;
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;  // last: destroyed before the bound it reads
+};
+
+// The column family of a segmented store's data.
+constexpr char kSegmentsColumnFamily[] = "segments";
+
+// The first key of segment `id`'s range.
+struct SegmentPrefix {
+  char bytes[kSegmentPrefixSize];
+  explicit SegmentPrefix(int64_t id) { absl::big_endian::Store64(bytes, static_cast<uint64_t>(id)); }
+  rocksdb::Slice slice() const { return rocksdb::Slice(bytes, kSegmentPrefixSize); }
 };
 
 class RocksDbBackend final : public Backend {
@@ -89,14 +110,19 @@ class RocksDbBackend final : public Backend {
     // The default, 16 threads per column family on open, costs more than it saves for stores this size.
     options_.max_file_opening_threads = 1;
     options_.atomic_flush = interval_ > 0;
+    // RocksDB reserves 4 MiB for each new MANIFEST (the default); on tmpfs that reservation is memory
+    // zeroed and then trimmed at close, about 1% of a stream thread's CPU when tasks open fresh stores.
+    // A store's MANIFEST holds a few KiB of edits (one per flush and column family change).
+    options_.manifest_preallocation_size = 64 << 10;
 
     std::vector<std::string> names;
     if (!rocksdb::DB::ListColumnFamilies(options_, path_, &names).ok()) names.clear();  // a new database
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, options_);
-    std::vector<int64_t> ids;
+    if (interval_ > 0) descriptors.emplace_back(kSegmentsColumnFamily, options_);
+    std::vector<int64_t> old_ids;  // segments in the earlier layout, a column family each
     for (const std::string& name : names) {
-      if (name == rocksdb::kDefaultColumnFamilyName) continue;
+      if (name == rocksdb::kDefaultColumnFamilyName || (interval_ > 0 && name == kSegmentsColumnFamily)) continue;
       int64_t start = 0;
       if (interval_ == 0 || !absl::StartsWith(name, kSegmentColumnFamilyPrefix) ||
           !absl::SimpleAtoi(absl::string_view(name).substr(sizeof(kSegmentColumnFamilyPrefix) - 1), &start) ||
@@ -106,23 +132,34 @@ class RocksDbBackend final : public Backend {
             "' does not belong to this store (created as another store type or segment interval?)"));
       }
       descriptors.emplace_back(name, options_);
-      ids.push_back(start / interval_);
+      old_ids.push_back(start / interval_);
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     EDDY_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(options_, path_, descriptors, &handles, &db), path_));
     db_.reset(db);
     default_cf_ = handles[0];
-    for (size_t i = 0; i < ids.size(); ++i) segments_[ids[i]] = handles[i + 1];
-    return absl::OkStatus();
+    if (interval_ == 0) return absl::OkStatus();
+    segments_cf_ = handles[1];
+    for (size_t i = 0; i < old_ids.size(); ++i) {
+      EDDY_RETURN_IF_ERROR(ConvertOldSegment(old_ids[i], handles[i + 2]));
+    }
+    if (!old_ids.empty()) EDDY_RETURN_IF_ERROR(Flush());
+    return FindSegments();
   }
 
   bool persistent() const override { return true; }
 
   absl::StatusOr<bool> Get(int64_t segment, absl::string_view key, std::string* value) override {
-    rocksdb::ColumnFamilyHandle* cf = Find(segment);
-    if (cf == nullptr) return false;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, ToSlice(key), value);
+    rocksdb::Status s;
+    if (interval_ == 0) {
+      s = db_->Get(rocksdb::ReadOptions(), default_cf_, ToSlice(key), value);
+    } else {
+      if (!segments_.contains(segment)) return false;
+      key_.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
+      key_.append(key.data(), key.size());
+      s = db_->Get(rocksdb::ReadOptions(), segments_cf_, key_, value);
+    }
     if (s.IsNotFound()) return false;
     EDDY_RETURN_IF_ERROR(FromRocksDb(s, path_));
     return true;
@@ -131,9 +168,23 @@ class RocksDbBackend final : public Backend {
   absl::Status Write(absl::Span<const BackendWrite> writes) override {
     batch_.Clear();
     for (const BackendWrite& w : writes) {
-      EDDY_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * cf, FindOrCreate(w.segment));
-      rocksdb::Status s = w.value.has_value() ? batch_.Put(cf, ToSlice(w.key), ToSlice(*w.value))
-                                              : batch_.Delete(cf, ToSlice(w.key));
+      rocksdb::Status s;
+      if (interval_ == 0) {
+        s = w.value.has_value() ? batch_.Put(default_cf_, ToSlice(w.key), ToSlice(*w.value))
+                                : batch_.Delete(default_cf_, ToSlice(w.key));
+      } else {
+        if (w.segment < 0) return absl::InvalidArgumentError("negative segment");
+        segments_.insert(w.segment);
+        const SegmentPrefix prefix(w.segment);
+        const rocksdb::Slice parts[2] = {prefix.slice(), ToSlice(w.key)};
+        const rocksdb::SliceParts key(parts, 2);
+        if (w.value.has_value()) {
+          const rocksdb::Slice value = ToSlice(*w.value);
+          s = batch_.Put(segments_cf_, key, rocksdb::SliceParts(&value, 1));
+        } else {
+          s = batch_.Delete(segments_cf_, key);
+        }
+      }
       EDDY_RETURN_IF_ERROR(FromRocksDb(s, path_));
     }
     return FromRocksDb(db_->Write(write_options_, &batch_), path_);
@@ -141,26 +192,36 @@ class RocksDbBackend final : public Backend {
 
   std::unique_ptr<KeyValueIterator> NewIterator(int64_t segment, absl::string_view lower,
                                                 std::optional<absl::string_view> upper) override {
-    rocksdb::ColumnFamilyHandle* cf = Find(segment);
-    if (cf == nullptr) return std::make_unique<EmptyIterator>();
-    return std::make_unique<RocksDbIterator>(db_.get(), cf, lower, upper, path_);
+    if (interval_ == 0) return std::make_unique<RocksDbIterator>(db_.get(), default_cf_, lower, upper, path_);
+    if (!segments_.contains(segment)) return std::make_unique<EmptyIterator>();
+    std::string from(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
+    from.append(lower.data(), lower.size());
+    std::string to;
+    if (upper.has_value()) {
+      to.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
+      to.append(upper->data(), upper->size());
+    } else {
+      to.assign(SegmentPrefix(segment + 1).bytes, kSegmentPrefixSize);
+    }
+    return std::make_unique<RocksDbIterator>(db_.get(), segments_cf_, from, to, path_, kSegmentPrefixSize);
   }
 
   std::vector<int64_t> Segments() const override {
     if (interval_ == 0) return {0};
-    std::vector<int64_t> ids;
-    for (const auto& [id, cf] : segments_) ids.push_back(id);
-    return ids;
+    return std::vector<int64_t>(segments_.begin(), segments_.end());
   }
 
   absl::Status DropSegmentsBefore(int64_t segment) override {
-    while (!segments_.empty() && segments_.begin()->first < segment) {
-      rocksdb::ColumnFamilyHandle* cf = segments_.begin()->second;
-      EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DropColumnFamily(cf), path_));
-      // Open iterators may still read the dropped family: its handle is destroyed at Close.
-      dropped_.push_back(cf);
-      segments_.erase(segments_.begin());
-    }
+    if (interval_ == 0 || segments_.empty() || *segments_.begin() >= segment) return absl::OkStatus();
+    const SegmentPrefix first(*segments_.begin()), end(segment);
+    const rocksdb::Slice from = first.slice(), to = end.slice();
+    // Whole SST files inside the range go at once (their space too); DeleteRange covers the rest. Open
+    // iterators keep the files they read until they are destroyed.
+    const rocksdb::RangePtr range(&from, &to);
+    EDDY_RETURN_IF_ERROR(
+        FromRocksDb(rocksdb::DeleteFilesInRanges(db_.get(), segments_cf_, &range, 1, /*include_end=*/false), path_));
+    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DeleteRange(write_options_, segments_cf_, from, to), path_));
+    segments_.erase(segments_.begin(), segments_.lower_bound(segment));
     return absl::OkStatus();
   }
 
@@ -179,38 +240,31 @@ class RocksDbBackend final : public Backend {
   }
 
   absl::StatusOr<uint64_t> ApproximateNumEntries() override {
-    uint64_t total = 0;
-    for (rocksdb::ColumnFamilyHandle* cf : Live()) {
-      uint64_t n = 0;
-      if (db_->GetIntProperty(cf, "rocksdb.estimate-num-keys", &n)) total += n;
-    }
-    return total;
+    uint64_t n = 0;
+    if (!db_->GetIntProperty(DataFamily(), "rocksdb.estimate-num-keys", &n)) return 0;
+    return n;
   }
 
   absl::StatusOr<bool> Empty() override {
-    for (rocksdb::ColumnFamilyHandle* cf : Live()) {
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
-      it->SeekToFirst();
-      EDDY_RETURN_IF_ERROR(FromRocksDb(it->status(), path_));
-      if (it->Valid()) return false;
-    }
-    return true;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), DataFamily()));
+    it->SeekToFirst();
+    EDDY_RETURN_IF_ERROR(FromRocksDb(it->status(), path_));
+    return !it->Valid();
   }
 
   absl::Status Flush() override {
     rocksdb::FlushOptions fo;
     fo.wait = true;
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs = Live();
-    if (interval_ > 0) cfs.push_back(default_cf_);  // the metadata
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs = {default_cf_};
+    if (interval_ > 0) cfs.push_back(segments_cf_);  // default_cf_ holds the metadata
     return FromRocksDb(db_->Flush(fo, cfs), path_);
   }
 
   absl::Status Close() override {
     if (db_ == nullptr) return absl::OkStatus();
-    for (rocksdb::ColumnFamilyHandle* cf : dropped_) (void)db_->DestroyColumnFamilyHandle(cf);
-    for (auto& [id, cf] : segments_) (void)db_->DestroyColumnFamilyHandle(cf);
+    if (segments_cf_ != nullptr) (void)db_->DestroyColumnFamilyHandle(segments_cf_);
     (void)db_->DestroyColumnFamilyHandle(default_cf_);
-    dropped_.clear();
+    segments_cf_ = nullptr;
     segments_.clear();
     rocksdb::Status s = db_->Close();
     db_.reset();
@@ -223,23 +277,36 @@ class RocksDbBackend final : public Backend {
 
   absl::Status IngestSorted(int64_t segment, absl::Span<const BackendWrite> sorted) override {
     if (sorted.empty()) return absl::OkStatus();
-    EDDY_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * cf, FindOrCreate(segment));
+    if (interval_ > 0 && segment < 0) return absl::InvalidArgumentError("negative segment");
     std::error_code ec;
     std::filesystem::create_directories(IngestDir(), ec);
     if (ec) return absl::InternalError(absl::StrCat("creating ", IngestDir(), ": ", ec.message()));
     std::string file = absl::StrCat(IngestDir(), "/", ingest_files_++, ".sst");
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_, cf);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_, DataFamily());
     EDDY_RETURN_IF_ERROR(FromRocksDb(writer.Open(file), file));
     for (const BackendWrite& w : sorted) {
-      rocksdb::Status s = w.value.has_value() ? writer.Put(ToSlice(w.key), ToSlice(*w.value))
-                                              : writer.Delete(ToSlice(w.key));
+      rocksdb::Slice key = ToSlice(w.key);
+      if (interval_ > 0) {  // the same prefix on every key keeps them sorted
+        key_.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
+        key_.append(w.key.data(), w.key.size());
+        key = key_;
+      }
+      rocksdb::Status s = w.value.has_value() ? writer.Put(key, ToSlice(*w.value)) : writer.Delete(key);
       EDDY_RETURN_IF_ERROR(FromRocksDb(s, file));
     }
     EDDY_RETURN_IF_ERROR(FromRocksDb(writer.Finish(), file));
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;
-    absl::Status s = FromRocksDb(db_->IngestExternalFile(cf, {file}, io), path_);
+    // A snapshot held across the ingestion makes RocksDB give the file the next sequence number and put it
+    // in L0 (snapshot_consistency). Without one, RocksDB 7.8 with universal compaction may put a file that
+    // overlaps no key in a lower level under that level's largest sequence number, older than data of the
+    // same keys elsewhere, and a later compaction then keeps the older value (RocksDB PR 12257, fixed in
+    // 8.11). Seen here as restorations that resurrected older values and deleted keys.
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    absl::Status s = FromRocksDb(db_->IngestExternalFile(DataFamily(), {file}, io), path_);
+    db_->ReleaseSnapshot(snapshot);
     std::filesystem::remove(file, ec);
+    if (s.ok() && interval_ > 0) segments_.insert(segment);
     return s;
   }
 
@@ -247,27 +314,47 @@ class RocksDbBackend final : public Backend {
   // Kept beside the database, not in it: RocksDB deletes unknown .sst files in its directory.
   std::string IngestDir() const { return path_ + ".ingest"; }
 
-  rocksdb::ColumnFamilyHandle* Find(int64_t segment) const {
-    if (interval_ == 0) return default_cf_;
-    auto it = segments_.find(segment);
-    return it == segments_.end() ? nullptr : it->second;
+  rocksdb::ColumnFamilyHandle* DataFamily() const { return interval_ == 0 ? default_cf_ : segments_cf_; }
+
+  // The segments that hold keys: one seek per segment, from each segment's range to the next.
+  absl::Status FindSegments() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), segments_cf_));
+    for (it->SeekToFirst(); it->Valid();) {
+      if (it->key().size() < kSegmentPrefixSize) {
+        return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of ", it->key().size(),
+                                                " bytes in the segments column family, shorter than its prefix"));
+      }
+      const int64_t id = LoadBigEndian64(it->key().data());
+      if (id < 0) return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of negative segment ", id));
+      segments_.insert(id);
+      it->Seek(SegmentPrefix(id + 1).slice());
+    }
+    return FromRocksDb(it->status(), path_);
   }
 
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> FindOrCreate(int64_t segment) {
-    if (rocksdb::ColumnFamilyHandle* cf = Find(segment)) return cf;
-    if (segment < 0) return absl::InvalidArgumentError("negative segment");
-    rocksdb::ColumnFamilyHandle* cf = nullptr;
-    std::string name = absl::StrCat(kSegmentColumnFamilyPrefix, segment * interval_);
-    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->CreateColumnFamily(options_, name, &cf), path_));
-    segments_[segment] = cf;
-    return cf;
-  }
-
-  std::vector<rocksdb::ColumnFamilyHandle*> Live() const {
-    if (interval_ == 0) return {default_cf_};
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-    for (const auto& [id, cf] : segments_) cfs.push_back(cf);
-    return cfs;
+  // Moves a segment of the earlier layout (its own column family) into its key range, then drops the family.
+  absl::Status ConvertOldSegment(int64_t id, rocksdb::ColumnFamilyHandle* cf) {
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+      const SegmentPrefix prefix(id);
+      batch_.Clear();
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const rocksdb::Slice parts[2] = {prefix.slice(), it->key()};
+        const rocksdb::Slice value = it->value();
+        EDDY_RETURN_IF_ERROR(FromRocksDb(
+            batch_.Put(segments_cf_, rocksdb::SliceParts(parts, 2), rocksdb::SliceParts(&value, 1)), path_));
+        if (batch_.GetDataSize() >= (4 << 20)) {
+          EDDY_RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch_), path_));
+          batch_.Clear();
+        }
+      }
+      EDDY_RETURN_IF_ERROR(FromRocksDb(it->status(), path_));
+      EDDY_RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch_), path_));
+    }
+    // Flushed before the family goes: the copy is not in a WAL.
+    EDDY_RETURN_IF_ERROR(Flush());
+    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DropColumnFamily(cf), path_));
+    return FromRocksDb(db_->DestroyColumnFamilyHandle(cf), path_);
   }
 
   const std::string path_;
@@ -276,9 +363,10 @@ class RocksDbBackend final : public Backend {
   rocksdb::WriteOptions write_options_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
-  std::map<int64_t, rocksdb::ColumnFamilyHandle*> segments_;
-  std::vector<rocksdb::ColumnFamilyHandle*> dropped_;
-  rocksdb::WriteBatch batch_;  // reused by Write
+  rocksdb::ColumnFamilyHandle* segments_cf_ = nullptr;  // segmented stores only
+  absl::btree_set<int64_t> segments_;                    // the segments that hold (or were given) keys
+  rocksdb::WriteBatch batch_;                            // reused by Write
+  std::string key_;                                      // reused: a prefixed key
   uint64_t ingest_files_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // Window stores (persistent and in-memory, cached and not) against a model of Kafka's semantics on seeded
 // random operations with out-of-order and expired times; segment dropping; duplicates.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -10,6 +11,8 @@
 #include "eddy/state/stores.h"
 #include "eddy/state/window_store.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
 #include "state/backend.h"
 #include "state/store_key_format.h"
 #include "state/test_util.h"
@@ -163,7 +166,7 @@ TEST_P(WindowStoreTest, RetentionDropsWholeSegments) {
   std::string v;
   EXPECT_FALSE(*store->Fetch("k", 8999, &v));
   ASSERT_TRUE(store->Close().ok());
-  if (GetParam().persistent) {  // the column families of expired segments are gone from disk
+  if (GetParam().persistent) {  // the expired segments are gone from disk
     auto backend = state_internal::OpenRocksDbBackend(task_.context.task_dir + "/rocksdb/win", kInterval, nullptr);
     ASSERT_TRUE(backend.ok()) << backend.status();
     EXPECT_EQ((*backend)->Segments(), (std::vector<int64_t>{36, 37, 38, 39, 40}));
@@ -208,6 +211,113 @@ INSTANTIATE_TEST_SUITE_P(Stores, WindowStoreTest,
                                          WindowParam{false, true, ThreadCache::kDefaultMaxBytes},
                                          WindowParam{true, true, 3000}, WindowParam{false, true, 3000}),
                          Name);
+
+std::vector<std::pair<std::string, std::string>> ReadAll(state_internal::Backend& b, int64_t segment) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  auto it = b.NewIterator(segment, "", std::nullopt);
+  for (; it->Valid(); it->Next()) rows.emplace_back(std::string(it->key()), std::string(it->value()));
+  EXPECT_TRUE(it->status().ok()) << it->status();
+  return rows;
+}
+
+// Segments are key ranges of one column family: ranges keep their keys apart, a drop removes whole ranges
+// (and an iterator opened before it still reads what it saw), and a reopened backend finds the segments left.
+TEST(RocksDbSegmentsTest, SegmentsAreKeyRangesDroppedWholeAndFoundAgainOnOpen) {
+  state_testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
+    ASSERT_TRUE(b.ok()) << b.status();
+    std::vector<state_internal::BackendWrite> writes;
+    const std::vector<std::string> keys = {"", "a", "b\xff\xff", std::string(40, '\xff')};
+    for (int64_t seg : {3, 4, 7}) {
+      for (const std::string& k : keys) writes.push_back({seg, k, absl::StrCat("v", seg, k.size())});
+    }
+    writes.push_back({4, "a", std::nullopt});  // a delete in a live segment
+    ASSERT_TRUE((*b)->Write(writes).ok());
+    EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{3, 4, 7}));
+    EXPECT_EQ(ReadAll(**b, 3).size(), keys.size());
+    EXPECT_EQ(ReadAll(**b, 4).size(), keys.size() - 1);
+    EXPECT_TRUE(ReadAll(**b, 5).empty());
+    // Bounds are within the segment: [b, ...) in segment 3 does not run into segment 4.
+    auto bounded = (*b)->NewIterator(3, "b", std::nullopt);
+    int n = 0;
+    for (; bounded->Valid(); bounded->Next()) ++n;
+    EXPECT_EQ(n, 2);
+    bounded.reset();
+    std::string v;
+    ASSERT_TRUE(*(*b)->Get(7, std::string(40, '\xff'), &v));
+    EXPECT_EQ(v, "v740");
+    EXPECT_FALSE(*(*b)->Get(4, "a", &v));
+    EXPECT_FALSE(*(*b)->Get(6, "a", &v));
+
+    auto before_drop = (*b)->NewIterator(3, "", std::nullopt);
+    ASSERT_TRUE((*b)->Flush().ok());  // some of the data in SST files, which the drop deletes whole
+    ASSERT_TRUE((*b)->DropSegmentsBefore(5).ok());
+    EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{7}));
+    EXPECT_TRUE(ReadAll(**b, 3).empty());
+    EXPECT_FALSE(*(*b)->Get(4, "", &v));
+    n = 0;
+    for (; before_drop->Valid(); before_drop->Next()) ++n;
+    EXPECT_EQ(n, static_cast<int>(keys.size()));
+    EXPECT_TRUE(before_drop->status().ok());
+    before_drop.reset();
+    ASSERT_TRUE((*b)->Write({{2, "late", "x"}}).ok());  // a segment before the dropped ones is new again
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{2, 7}));
+  EXPECT_EQ(ReadAll(**b, 7).size(), 4u);
+  EXPECT_TRUE(ReadAll(**b, 3).empty());
+  ASSERT_TRUE((*b)->Close().ok());
+}
+
+// A store written in the earlier layout (a column family "segment.<start>" per segment) is converted when
+// opened: the same segments and entries, and no segment column families left.
+TEST(RocksDbSegmentsTest, AStoreWithAColumnFamilyPerSegmentIsConvertedOnOpen) {
+  state_testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, options},
+        {absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 2 * kInterval), options},
+        {absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 9 * kInterval), options}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put({}, handles[0], "eddy.meta", "m").ok());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Put({}, handles[1], absl::StrCat("k", i), absl::StrCat(i)).ok());
+    ASSERT_TRUE(db->Put({}, handles[2], "z", "last").ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  {
+    auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{2, 9}));
+    EXPECT_EQ(ReadAll(**b, 2).size(), 100u);
+    std::string v;
+    ASSERT_TRUE(*(*b)->Get(2, "k42", &v));
+    EXPECT_EQ(v, "42");
+    EXPECT_EQ(ReadAll(**b, 9), (std::vector<std::pair<std::string, std::string>>{{"z", "last"}}));
+    EXPECT_EQ(**(*b)->GetMetadata("eddy.meta"), "m");
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"default", "segments"}));
+  // And it opens again, converted.
+  auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{2, 9}));
+  ASSERT_TRUE((*b)->Close().ok());
+}
 
 }  // namespace
 }  // namespace eddy

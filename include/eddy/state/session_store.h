@@ -4,7 +4,7 @@
 // at time t with inactivity gap g, the DSL calls FindSessions(key, t - g, t + g), merges them with the record,
 // Removes them and Puts the merged session.
 //
-// Persistent (RocksDB, one column family per time segment of session ends) or in memory; retention as for
+// Persistent (RocksDB, one key range per time segment of session ends) or in memory; retention as for
 // window stores (window_store.h), with the session end as the time. Build one with
 // Stores::PersistentSessionStore / InMemorySessionStore (stores.h).
 #pragma once

@@ -1,6 +1,6 @@
 // WindowStore: values per (key, window start), segmented by time and expiring after a retention period, as
 // Kafka Streams' WindowStore<Bytes, byte[]> (the store behind windowed aggregations and stream-stream
-// joins). Persistent (RocksDB: one column family per time segment, dropped whole when it expires) or in
+// joins). Persistent (RocksDB: one key range per time segment, dropped whole when it expires) or in
 // memory. Build one with Stores::PersistentWindowStore / InMemoryWindowStore (stores.h).
 //
 // Retention: the store tracks its observed stream time, the largest window start put so far. A put whose
