@@ -215,8 +215,8 @@ class RocksDbBackend final : public Backend {
     if (interval_ == 0 || segments_.empty() || *segments_.begin() >= segment) return absl::OkStatus();
     const SegmentPrefix first(*segments_.begin()), end(segment);
     const rocksdb::Slice from = first.slice(), to = end.slice();
-    // Whole SST files inside the range go at once (their space too); DeleteRange covers the rest. Open
-    // iterators keep the files they read until they are destroyed.
+    // SST files below L0 wholly inside the range go at once (their space too); DeleteRange hides the rest,
+    // and compactions reclaim its space. Open iterators keep the files they read until they are destroyed.
     const rocksdb::RangePtr range(&from, &to);
     EDDY_RETURN_IF_ERROR(
         FromRocksDb(rocksdb::DeleteFilesInRanges(db_.get(), segments_cf_, &range, 1, /*include_end=*/false), path_));

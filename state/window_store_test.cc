@@ -273,6 +273,36 @@ TEST(RocksDbSegmentsTest, SegmentsAreKeyRangesDroppedWholeAndFoundAgainOnOpen) {
   ASSERT_TRUE((*b)->Close().ok());
 }
 
+// A drop while an iterator reads the dropped segment from an SST file: the iterator still reads all of it,
+// and the data is gone for everything opened after.
+TEST(RocksDbSegmentsTest, DroppingSegmentsWhoseFilesAreWhollyExpiredLeavesOpenIteratorsIntact) {
+  state_testing::TempDir dir;
+  auto b = state_internal::OpenRocksDbBackend(dir.path() + "/db", kInterval, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status();
+  std::vector<state_internal::BackendWrite> old_rows;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back(absl::StrCat("key", 1000 + i));
+  for (const std::string& k : keys) old_rows.push_back({1, k, "old"});
+  ASSERT_TRUE((*b)->Write(old_rows).ok());
+  ASSERT_TRUE((*b)->Flush().ok());  // an SST file of segment 1 only
+  ASSERT_TRUE((*b)->Write({{6, "new", "n"}}).ok());
+  ASSERT_TRUE((*b)->Flush().ok());
+  auto reading = (*b)->NewIterator(1, "", std::nullopt);
+  ASSERT_TRUE((*b)->DropSegmentsBefore(2).ok());
+  int n = 0;
+  for (; reading->Valid(); reading->Next()) {
+    EXPECT_EQ(reading->key(), keys[static_cast<size_t>(n)]);
+    ++n;
+  }
+  EXPECT_TRUE(reading->status().ok()) << reading->status();
+  EXPECT_EQ(n, 1000);
+  reading.reset();
+  EXPECT_TRUE(ReadAll(**b, 1).empty());
+  EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{6}));
+  EXPECT_EQ(ReadAll(**b, 6).size(), 1u);
+  ASSERT_TRUE((*b)->Close().ok());
+}
+
 // A store written in the earlier layout (a column family "segment.<start>" per segment) is converted when
 // opened: the same segments and entries, and no segment column families left.
 TEST(RocksDbSegmentsTest, AStoreWithAColumnFamilyPerSegmentIsConvertedOnOpen) {
