@@ -9,7 +9,6 @@
 // their writes are not in a WAL. (A family per segment, the earlier layout, cost an OPTIONS file written and
 // parsed back at every segment's creation; a store found in it is converted when opened.)
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -79,6 +78,12 @@ constexpr char kSegmentsColumnFamily[] = "segments";
 struct SegmentPrefix {
   char bytes[kSegmentPrefixSize];
   explicit SegmentPrefix(int64_t id) { absl::big_endian::Store64(bytes, static_cast<uint64_t>(id)); }
+  // The first key after segment `id`'s range (unsigned: after the largest id comes 0x80..., past all ids).
+  static SegmentPrefix After(int64_t id) {
+    SegmentPrefix p(0);
+    absl::big_endian::Store64(p.bytes, static_cast<uint64_t>(id) + 1);
+    return p;
+  }
   rocksdb::Slice slice() const { return rocksdb::Slice(bytes, kSegmentPrefixSize); }
 };
 
@@ -201,7 +206,7 @@ class RocksDbBackend final : public Backend {
       to.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
       to.append(upper->data(), upper->size());
     } else {
-      to.assign(SegmentPrefix(segment + 1).bytes, kSegmentPrefixSize);
+      to.assign(SegmentPrefix::After(segment).bytes, kSegmentPrefixSize);
     }
     return std::make_unique<RocksDbIterator>(db_.get(), segments_cf_, from, to, path_, kSegmentPrefixSize);
   }
@@ -327,7 +332,7 @@ class RocksDbBackend final : public Backend {
       const int64_t id = LoadBigEndian64(it->key().data());
       if (id < 0) return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of negative segment ", id));
       segments_.insert(id);
-      it->Seek(SegmentPrefix(id + 1).slice());
+      it->Seek(SegmentPrefix::After(id).slice());
     }
     return FromRocksDb(it->status(), path_);
   }

@@ -1,6 +1,7 @@
 // Window stores (persistent and in-memory, cached and not) against a model of Kafka's semantics on seeded
 // random operations with out-of-order and expired times; segment dropping; duplicates.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -270,6 +271,24 @@ TEST(RocksDbSegmentsTest, SegmentsAreKeyRangesDroppedWholeAndFoundAgainOnOpen) {
   EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{2, 7}));
   EXPECT_EQ(ReadAll(**b, 7).size(), 4u);
   EXPECT_TRUE(ReadAll(**b, 3).empty());
+  ASSERT_TRUE((*b)->Close().ok());
+}
+
+// The largest segment id: its range ends past every id, and a reopen finds it.
+TEST(RocksDbSegmentsTest, TheLargestSegmentIdHasARangeOfItsOwn) {
+  state_testing::TempDir dir;
+  const int64_t last = std::numeric_limits<int64_t>::max();
+  {
+    auto b = state_internal::OpenRocksDbBackend(dir.path() + "/db", kInterval, nullptr);
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_TRUE((*b)->Write({{last - 1, "k", "a"}, {last, "k", "b"}, {last, "l", "c"}}).ok());
+    EXPECT_EQ(ReadAll(**b, last).size(), 2u);
+    EXPECT_EQ(ReadAll(**b, last - 1).size(), 1u);
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  auto b = state_internal::OpenRocksDbBackend(dir.path() + "/db", kInterval, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{last - 1, last}));
   ASSERT_TRUE((*b)->Close().ok());
 }
 
