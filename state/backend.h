@@ -1,5 +1,5 @@
 // Backend: the bottom layer of every store: sorted byte keys to byte values, split into segments (key
-// ranges of one RocksDB column family, or maps in memory). Key-value stores use segment 0 only; window and session stores
+// ranges of RocksDB's default column family, or maps in memory). Key-value stores use segment 0 only; window and session stores
 // one segment per time interval (store_key_format.h). Above it, StoreCore adds the cache, the changelog, the
 // flush listener, retention and restoration, once for all store types.
 //
@@ -69,9 +69,9 @@ class Backend {
 };
 
 // OpenRocksDbBackend opens (creating if missing) the RocksDB at `path`. segment_interval 0: one segment
-// (key-value store, default column family); otherwise segments as key ranges of the column family
-// "segments" (a store of the earlier layout, a column family per segment, is converted). block_cache may be
-// null (a cache of its own).
+// (key-value store, default column family); otherwise segments as key ranges of the default column family
+// (a store of an earlier layout, with a column family per segment or one named "segments", is converted).
+// block_cache may be null (a cache of its own).
 absl::StatusOr<std::unique_ptr<Backend>> OpenRocksDbBackend(const std::string& path, int64_t segment_interval,
                                                             BlockCache* block_cache);
 std::unique_ptr<Backend> NewMemoryBackend();

@@ -3,11 +3,12 @@
 // per stream thread, writes with the WAL disabled (the changelog is the durability; Flush flushes the
 // memtables so that a checkpoint written after it is true after a crash).
 //
-// Segmented stores keep every segment in one column family, "segments", as a key range: each key is
-// prefixed by its segment id (8 bytes big-endian), and a segment is dropped with DeleteFilesInRanges and
-// DeleteRange. Their metadata lives in the default family; both are flushed atomically (atomic_flush), since
-// their writes are not in a WAL. (A family per segment, the earlier layout, cost an OPTIONS file written and
-// parsed back at every segment's creation; a store found in it is converted when opened.)
+// Segmented stores keep every segment in the default column family as a key range: each key is prefixed by
+// its segment id (8 bytes big-endian, so its first byte is at most 0x7f), and a segment is dropped with
+// DeleteFilesInRanges and DeleteRange. Their metadata sits beside it under names prefixed with 0xff, with a
+// layout marker. One column family: a column family's creation costs an OPTIONS file written and parsed
+// back. Stores of the two earlier layouts (a column family per segment, "segment.<start>", or all segments in
+// a column family "segments"; metadata under bare names) are converted when opened.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -71,8 +72,14 @@ class RocksDbIterator final : public KeyValueIterator {
   std::unique_ptr<rocksdb::Iterator> it_;  // last: destroyed before the bound it reads
 };
 
-// The column family of a segmented store's data.
+// The column family that held a segmented store's data in the layout before this one.
 constexpr char kSegmentsColumnFamily[] = "segments";
+// Metadata names are prefixed with this byte (no segment prefix starts with it), and the layout marker is one.
+constexpr char kMetadataPrefix = '\xff';
+constexpr absl::string_view kLayoutKey = "\xff" "eddy.layout";
+constexpr absl::string_view kLayout = "segments-in-default/1";
+// Every segment key sorts before this.
+constexpr absl::string_view kSegmentsEnd = "\x80";
 
 // The first key of segment `id`'s range.
 struct SegmentPrefix {
@@ -114,7 +121,6 @@ class RocksDbBackend final : public Backend {
     options_.keep_log_file_num = 2;
     // The default, 16 threads per column family on open, costs more than it saves for stores this size.
     options_.max_file_opening_threads = 1;
-    options_.atomic_flush = interval_ > 0;
     // RocksDB reserves 4 MiB for each new MANIFEST (the default); on tmpfs that reservation is memory
     // zeroed and then trimmed at close, about 1% of a stream thread's CPU when tasks open fresh stores.
     // A store's MANIFEST holds a few KiB of edits (one per flush and column family change).
@@ -124,10 +130,14 @@ class RocksDbBackend final : public Backend {
     if (!rocksdb::DB::ListColumnFamilies(options_, path_, &names).ok()) names.clear();  // a new database
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, options_);
-    if (interval_ > 0) descriptors.emplace_back(kSegmentsColumnFamily, options_);
-    std::vector<int64_t> old_ids;  // segments in the earlier layout, a column family each
+    std::vector<int64_t> old_ids;  // per column family after the default: its segment id, or -1 for "segments"
     for (const std::string& name : names) {
-      if (name == rocksdb::kDefaultColumnFamilyName || (interval_ > 0 && name == kSegmentsColumnFamily)) continue;
+      if (name == rocksdb::kDefaultColumnFamilyName) continue;
+      if (interval_ > 0 && name == kSegmentsColumnFamily) {
+        descriptors.emplace_back(name, options_);
+        old_ids.push_back(-1);
+        continue;
+      }
       int64_t start = 0;
       if (interval_ == 0 || !absl::StartsWith(name, kSegmentColumnFamilyPrefix) ||
           !absl::SimpleAtoi(absl::string_view(name).substr(sizeof(kSegmentColumnFamilyPrefix) - 1), &start) ||
@@ -145,11 +155,10 @@ class RocksDbBackend final : public Backend {
     db_.reset(db);
     default_cf_ = handles[0];
     if (interval_ == 0) return absl::OkStatus();
-    segments_cf_ = handles[1];
-    for (size_t i = 0; i < old_ids.size(); ++i) {
-      EDDY_RETURN_IF_ERROR(ConvertOldSegment(old_ids[i], handles[i + 2]));
-    }
-    if (!old_ids.empty()) EDDY_RETURN_IF_ERROR(Flush());
+    absl::Status st = MarkLayout();
+    for (size_t i = 0; i < old_ids.size() && st.ok(); ++i) st = ConvertOldFamily(old_ids[i], handles[i + 1]);
+    for (size_t i = 1; i < handles.size(); ++i) (void)db_->DestroyColumnFamilyHandle(handles[i]);
+    EDDY_RETURN_IF_ERROR(st);
     return FindSegments();
   }
 
@@ -163,7 +172,7 @@ class RocksDbBackend final : public Backend {
       if (!segments_.contains(segment)) return false;
       key_.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
       key_.append(key.data(), key.size());
-      s = db_->Get(rocksdb::ReadOptions(), segments_cf_, key_, value);
+      s = db_->Get(rocksdb::ReadOptions(), default_cf_, key_, value);
     }
     if (s.IsNotFound()) return false;
     EDDY_RETURN_IF_ERROR(FromRocksDb(s, path_));
@@ -185,9 +194,9 @@ class RocksDbBackend final : public Backend {
         const rocksdb::SliceParts key(parts, 2);
         if (w.value.has_value()) {
           const rocksdb::Slice value = ToSlice(*w.value);
-          s = batch_.Put(segments_cf_, key, rocksdb::SliceParts(&value, 1));
+          s = batch_.Put(default_cf_, key, rocksdb::SliceParts(&value, 1));
         } else {
-          s = batch_.Delete(segments_cf_, key);
+          s = batch_.Delete(default_cf_, key);
         }
       }
       EDDY_RETURN_IF_ERROR(FromRocksDb(s, path_));
@@ -208,7 +217,7 @@ class RocksDbBackend final : public Backend {
     } else {
       to.assign(SegmentPrefix::After(segment).bytes, kSegmentPrefixSize);
     }
-    return std::make_unique<RocksDbIterator>(db_.get(), segments_cf_, from, to, path_, kSegmentPrefixSize);
+    return std::make_unique<RocksDbIterator>(db_.get(), default_cf_, from, to, path_, kSegmentPrefixSize);
   }
 
   std::vector<int64_t> Segments() const override {
@@ -224,8 +233,8 @@ class RocksDbBackend final : public Backend {
     // and compactions reclaim its space. Open iterators keep the files they read until they are destroyed.
     const rocksdb::RangePtr range(&from, &to);
     EDDY_RETURN_IF_ERROR(
-        FromRocksDb(rocksdb::DeleteFilesInRanges(db_.get(), segments_cf_, &range, 1, /*include_end=*/false), path_));
-    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DeleteRange(write_options_, segments_cf_, from, to), path_));
+        FromRocksDb(rocksdb::DeleteFilesInRanges(db_.get(), default_cf_, &range, 1, /*include_end=*/false), path_));
+    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DeleteRange(write_options_, default_cf_, from, to), path_));
     segments_.erase(segments_.begin(), segments_.lower_bound(segment));
     return absl::OkStatus();
   }
@@ -233,7 +242,7 @@ class RocksDbBackend final : public Backend {
   absl::StatusOr<std::optional<std::string>> GetMetadata(absl::string_view name) override {
     if (interval_ == 0) return absl::UnimplementedError("key-value stores keep no metadata");
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, ToSlice(name), &value);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, MetadataKey(name), &value);
     if (s.IsNotFound()) return std::nullopt;
     EDDY_RETURN_IF_ERROR(FromRocksDb(s, path_));
     return value;
@@ -241,17 +250,20 @@ class RocksDbBackend final : public Backend {
 
   absl::Status PutMetadata(absl::string_view name, absl::string_view value) override {
     if (interval_ == 0) return absl::UnimplementedError("key-value stores keep no metadata");
-    return FromRocksDb(db_->Put(write_options_, default_cf_, ToSlice(name), ToSlice(value)), path_);
+    return FromRocksDb(db_->Put(write_options_, default_cf_, MetadataKey(name), ToSlice(value)), path_);
   }
 
   absl::StatusOr<uint64_t> ApproximateNumEntries() override {
     uint64_t n = 0;
-    if (!db_->GetIntProperty(DataFamily(), "rocksdb.estimate-num-keys", &n)) return 0;
+    if (!db_->GetIntProperty(default_cf_, "rocksdb.estimate-num-keys", &n)) return 0;
     return n;
   }
 
   absl::StatusOr<bool> Empty() override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), DataFamily()));
+    rocksdb::ReadOptions ro;
+    const rocksdb::Slice end = ToSlice(kSegmentsEnd);
+    if (interval_ > 0) ro.iterate_upper_bound = &end;  // not the metadata
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, default_cf_));
     it->SeekToFirst();
     EDDY_RETURN_IF_ERROR(FromRocksDb(it->status(), path_));
     return !it->Valid();
@@ -260,16 +272,13 @@ class RocksDbBackend final : public Backend {
   absl::Status Flush() override {
     rocksdb::FlushOptions fo;
     fo.wait = true;
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs = {default_cf_};
-    if (interval_ > 0) cfs.push_back(segments_cf_);  // default_cf_ holds the metadata
-    return FromRocksDb(db_->Flush(fo, cfs), path_);
+    return FromRocksDb(db_->Flush(fo, default_cf_), path_);
   }
 
   absl::Status Close() override {
     if (db_ == nullptr) return absl::OkStatus();
-    if (segments_cf_ != nullptr) (void)db_->DestroyColumnFamilyHandle(segments_cf_);
     (void)db_->DestroyColumnFamilyHandle(default_cf_);
-    segments_cf_ = nullptr;
+    default_cf_ = nullptr;
     segments_.clear();
     rocksdb::Status s = db_->Close();
     db_.reset();
@@ -287,7 +296,7 @@ class RocksDbBackend final : public Backend {
     std::filesystem::create_directories(IngestDir(), ec);
     if (ec) return absl::InternalError(absl::StrCat("creating ", IngestDir(), ": ", ec.message()));
     std::string file = absl::StrCat(IngestDir(), "/", ingest_files_++, ".sst");
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_, DataFamily());
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_, default_cf_);
     EDDY_RETURN_IF_ERROR(FromRocksDb(writer.Open(file), file));
     for (const BackendWrite& w : sorted) {
       rocksdb::Slice key = ToSlice(w.key);
@@ -308,7 +317,7 @@ class RocksDbBackend final : public Backend {
     // same keys elsewhere, and a later compaction then keeps the older value (RocksDB PR 12257, fixed in
     // 8.11). Seen here as restorations that resurrected older values and deleted keys.
     const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-    absl::Status s = FromRocksDb(db_->IngestExternalFile(DataFamily(), {file}, io), path_);
+    absl::Status s = FromRocksDb(db_->IngestExternalFile(default_cf_, {file}, io), path_);
     db_->ReleaseSnapshot(snapshot);
     std::filesystem::remove(file, ec);
     if (s.ok() && interval_ > 0) segments_.insert(segment);
@@ -319,15 +328,16 @@ class RocksDbBackend final : public Backend {
   // Kept beside the database, not in it: RocksDB deletes unknown .sst files in its directory.
   std::string IngestDir() const { return path_ + ".ingest"; }
 
-  rocksdb::ColumnFamilyHandle* DataFamily() const { return interval_ == 0 ? default_cf_ : segments_cf_; }
-
   // The segments that hold keys: one seek per segment, from each segment's range to the next.
   absl::Status FindSegments() {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), segments_cf_));
+    rocksdb::ReadOptions ro;
+    const rocksdb::Slice end = ToSlice(kSegmentsEnd);
+    ro.iterate_upper_bound = &end;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, default_cf_));
     for (it->SeekToFirst(); it->Valid();) {
       if (it->key().size() < kSegmentPrefixSize) {
         return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of ", it->key().size(),
-                                                " bytes in the segments column family, shorter than its prefix"));
+                                                " bytes among the segments, shorter than their prefix"));
       }
       const int64_t id = LoadBigEndian64(it->key().data());
       if (id < 0) return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of negative segment ", id));
@@ -337,17 +347,52 @@ class RocksDbBackend final : public Backend {
     return FromRocksDb(it->status(), path_);
   }
 
-  // Moves a segment of the earlier layout (its own column family) into its key range, then drops the family.
-  absl::Status ConvertOldSegment(int64_t id, rocksdb::ColumnFamilyHandle* cf) {
+  std::string MetadataKey(absl::string_view name) const {
+    std::string key(1, kMetadataPrefix);
+    key.append(name.data(), name.size());
+    return key;
+  }
+
+  // A store without the layout marker is new or of an earlier layout, whose default column family held only
+  // metadata, under bare names: those move under the prefix in the batch that writes the marker. No flush
+  // here: the batch becomes durable with the next flush, which also carries everything written after it
+  // (the WAL is off), so a crash leaves either none of it or all of it, and the old families are copied
+  // after it.
+  absl::Status MarkLayout() {
+    std::string layout;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, ToSlice(kLayoutKey), &layout);
+    if (s.ok()) {
+      if (layout == kLayout) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat("rocksdb ", path_, ": store layout '", layout, "', expected '", kLayout, "'"));
+    }
+    if (!s.IsNotFound()) return FromRocksDb(s, path_);
+    batch_.Clear();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), default_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      EDDY_RETURN_IF_ERROR(FromRocksDb(batch_.Put(default_cf_, MetadataKey(View(it->key())), it->value()), path_));
+      EDDY_RETURN_IF_ERROR(FromRocksDb(batch_.Delete(default_cf_, it->key()), path_));
+    }
+    EDDY_RETURN_IF_ERROR(FromRocksDb(it->status(), path_));
+    it.reset();
+    EDDY_RETURN_IF_ERROR(FromRocksDb(batch_.Put(default_cf_, ToSlice(kLayoutKey), ToSlice(kLayout)), path_));
+    return FromRocksDb(db_->Write(write_options_, &batch_), path_);
+  }
+
+  // Copies a column family of an earlier layout into the default one, then drops it: a segment's own family
+  // (id >= 0; its keys get the segment's prefix) or the "segments" family (id -1; keys already prefixed).
+  // After a crash halfway the family is still there and is copied again.
+  absl::Status ConvertOldFamily(int64_t id, rocksdb::ColumnFamilyHandle* cf) {
     {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
-      const SegmentPrefix prefix(id);
+      const SegmentPrefix prefix(std::max<int64_t>(id, 0));
+      const size_t prefix_size = id >= 0 ? kSegmentPrefixSize : 0;
       batch_.Clear();
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        const rocksdb::Slice parts[2] = {prefix.slice(), it->key()};
+        const rocksdb::Slice parts[2] = {rocksdb::Slice(prefix.bytes, prefix_size), it->key()};
         const rocksdb::Slice value = it->value();
         EDDY_RETURN_IF_ERROR(FromRocksDb(
-            batch_.Put(segments_cf_, rocksdb::SliceParts(parts, 2), rocksdb::SliceParts(&value, 1)), path_));
+            batch_.Put(default_cf_, rocksdb::SliceParts(parts, 2), rocksdb::SliceParts(&value, 1)), path_));
         if (batch_.GetDataSize() >= (4 << 20)) {
           EDDY_RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch_), path_));
           batch_.Clear();
@@ -358,8 +403,7 @@ class RocksDbBackend final : public Backend {
     }
     // Flushed before the family goes: the copy is not in a WAL.
     EDDY_RETURN_IF_ERROR(Flush());
-    EDDY_RETURN_IF_ERROR(FromRocksDb(db_->DropColumnFamily(cf), path_));
-    return FromRocksDb(db_->DestroyColumnFamilyHandle(cf), path_);
+    return FromRocksDb(db_->DropColumnFamily(cf), path_);  // the caller destroys the handle
   }
 
   const std::string path_;
@@ -368,7 +412,6 @@ class RocksDbBackend final : public Backend {
   rocksdb::WriteOptions write_options_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* segments_cf_ = nullptr;  // segmented stores only
   absl::btree_set<int64_t> segments_;                    // the segments that hold (or were given) keys
   rocksdb::WriteBatch batch_;                            // reused by Write
   std::string key_;                                      // reused: a prefixed key

@@ -16,10 +16,10 @@
 // Segments: a window or session store splits its data by time into segments of `segment_interval` ms
 // (Kafka's default max(retention / 2, 60000)); segment id = time / segment_interval, where time is the
 // window start (window stores) or the session end (session stores). A persistent segmented store keeps
-// each segment as a key range of one RocksDB column family, "segments": its keys prefixed with the segment
-// id (8 bytes, big-endian), so that an expired segment is dropped whole with a range delete. (Stores of the
-// earlier layout had a column family "segment.<id * segment_interval>" per segment; they are converted when
-// opened.) Values are stored as given.
+// each segment as a key range of RocksDB's default column family: its keys prefixed with the segment id
+// (8 bytes, big-endian), so that an expired segment is dropped whole with a range delete (metadata beside
+// them under names prefixed with 0xff; stores of earlier layouts are converted when opened: see
+// rocksdb_backend.cc). Values are stored as given.
 #pragma once
 
 #include <cstdint>

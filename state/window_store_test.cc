@@ -360,11 +360,71 @@ TEST(RocksDbSegmentsTest, AStoreWithAColumnFamilyPerSegmentIsConvertedOnOpen) {
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"default", "segments"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"default"}));
   // And it opens again, converted.
   auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{2, 9}));
+  ASSERT_TRUE((*b)->Close().ok());
+}
+
+// The layout in between (2026-12-08): all segments in a column family "segments", keys already prefixed,
+// metadata under bare names in the default family. Also converted when opened.
+TEST(RocksDbSegmentsTest, AStoreWithASegmentsColumnFamilyIsConvertedOnOpen) {
+  state_testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, options},
+                                                        {"segments", options}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put({}, handles[0], "eddy.observed-stream-time", "t").ok());
+    for (int64_t seg : {5, 6}) {
+      std::string key;
+      state_internal::AppendBigEndian64(seg, &key);
+      key += "k";
+      ASSERT_TRUE(db->Put({}, handles[1], key, absl::StrCat("v", seg)).ok());
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  for (int round = 0; round < 2; ++round) {  // converted, then opened as it is
+    auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ((*b)->Segments(), (std::vector<int64_t>{5, 6}));
+    EXPECT_EQ(ReadAll(**b, 6), (std::vector<std::pair<std::string, std::string>>{{"k", "v6"}}));
+    EXPECT_EQ(**(*b)->GetMetadata("eddy.observed-stream-time"), "t");
+    EXPECT_FALSE(*(*b)->Empty());
+    ASSERT_TRUE((*b)->Flush().ok());
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"default"}));
+}
+
+// Metadata sits beside the segments without being one: a store with only metadata is empty and has none.
+TEST(RocksDbSegmentsTest, MetadataIsNeitherASegmentNorData) {
+  state_testing::TempDir dir;
+  {
+    auto b = state_internal::OpenRocksDbBackend(dir.path() + "/db", kInterval, nullptr);
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_TRUE((*b)->PutMetadata("eddy.observed-stream-time", std::string(8, '\x7f')).ok());
+    EXPECT_TRUE(*(*b)->Empty());
+    EXPECT_TRUE((*b)->Segments().empty());
+    ASSERT_TRUE((*b)->Flush().ok());
+    ASSERT_TRUE((*b)->Close().ok());
+  }
+  auto b = state_internal::OpenRocksDbBackend(dir.path() + "/db", kInterval, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE(*(*b)->Empty());
+  EXPECT_TRUE((*b)->Segments().empty());
+  EXPECT_EQ(**(*b)->GetMetadata("eddy.observed-stream-time"), std::string(8, '\x7f'));
   ASSERT_TRUE((*b)->Close().ok());
 }
 
