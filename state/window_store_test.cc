@@ -322,29 +322,37 @@ TEST(RocksDbSegmentsTest, DroppingSegmentsWhoseFilesAreWhollyExpiredLeavesOpenIt
   ASSERT_TRUE((*b)->Close().ok());
 }
 
+// Writes a RocksDB at `path` by hand, as an earlier layout left it: rows[i] go to column family names[i]
+// (names[0] is the default family).
+using RawRows = std::vector<std::pair<std::string, std::string>>;
+void WriteRawDb(const std::string& path, const std::vector<std::string>& names, const std::vector<RawRows>& rows) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& n : names) cfs.emplace_back(n, options);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, path, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const auto& [k, v] : rows[i]) ASSERT_TRUE(db->Put({}, handles[i], k, v).ok());
+  }
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
 // A store written in the earlier layout (a column family "segment.<start>" per segment) is converted when
 // opened: the same segments and entries, and no segment column families left.
 TEST(RocksDbSegmentsTest, AStoreWithAColumnFamilyPerSegmentIsConvertedOnOpen) {
   state_testing::TempDir dir;
   const std::string path = dir.path() + "/db";
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, options},
-        {absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 2 * kInterval), options},
-        {absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 9 * kInterval), options}};
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, path, cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put({}, handles[0], "eddy.meta", "m").ok());
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Put({}, handles[1], absl::StrCat("k", i), absl::StrCat(i)).ok());
-    ASSERT_TRUE(db->Put({}, handles[2], "z", "last").ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    ASSERT_TRUE(db->Close().ok());
-  }
+  RawRows segment2;
+  for (int i = 0; i < 100; ++i) segment2.emplace_back(absl::StrCat("k", i), absl::StrCat(i));
+  WriteRawDb(path,
+             {rocksdb::kDefaultColumnFamilyName, absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 2 * kInterval),
+              absl::StrCat(state_internal::kSegmentColumnFamilyPrefix, 9 * kInterval)},
+             {{{"eddy.meta", "m"}}, segment2, {{"z", "last"}}});
   {
     auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
     ASSERT_TRUE(b.ok()) << b.status();
@@ -373,26 +381,13 @@ TEST(RocksDbSegmentsTest, AStoreWithAColumnFamilyPerSegmentIsConvertedOnOpen) {
 TEST(RocksDbSegmentsTest, AStoreWithASegmentsColumnFamilyIsConvertedOnOpen) {
   state_testing::TempDir dir;
   const std::string path = dir.path() + "/db";
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, options},
-                                                        {"segments", options}};
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, path, cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put({}, handles[0], "eddy.observed-stream-time", "t").ok());
-    for (int64_t seg : {5, 6}) {
-      std::string key;
-      state_internal::AppendBigEndian64(seg, &key);
-      key += "k";
-      ASSERT_TRUE(db->Put({}, handles[1], key, absl::StrCat("v", seg)).ok());
-    }
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    ASSERT_TRUE(db->Close().ok());
+  RawRows segments;
+  for (int64_t seg : {5, 6}) {
+    std::string key;
+    state_internal::AppendBigEndian64(seg, &key);
+    segments.emplace_back(key + "k", absl::StrCat("v", seg));
   }
+  WriteRawDb(path, {rocksdb::kDefaultColumnFamilyName, "segments"}, {{{"eddy.observed-stream-time", "t"}}, segments});
   for (int round = 0; round < 2; ++round) {  // converted, then opened as it is
     auto b = state_internal::OpenRocksDbBackend(path, kInterval, nullptr);
     ASSERT_TRUE(b.ok()) << b.status();
