@@ -85,12 +85,6 @@ constexpr absl::string_view kSegmentsEnd = "\x80";
 struct SegmentPrefix {
   char bytes[kSegmentPrefixSize];
   explicit SegmentPrefix(int64_t id) { absl::big_endian::Store64(bytes, static_cast<uint64_t>(id)); }
-  // The first key after segment `id`'s range (unsigned: after the largest id comes 0x80..., past all ids).
-  static SegmentPrefix After(int64_t id) {
-    SegmentPrefix p(0);
-    absl::big_endian::Store64(p.bytes, static_cast<uint64_t>(id) + 1);
-    return p;
-  }
   rocksdb::Slice slice() const { return rocksdb::Slice(bytes, kSegmentPrefixSize); }
 };
 
@@ -170,8 +164,7 @@ class RocksDbBackend final : public Backend {
       s = db_->Get(rocksdb::ReadOptions(), default_cf_, ToSlice(key), value);
     } else {
       if (!segments_.contains(segment)) return false;
-      key_.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
-      key_.append(key.data(), key.size());
+      EncodeSegmentedCacheKey(segment, key, &key_);
       s = db_->Get(rocksdb::ReadOptions(), default_cf_, key_, value);
     }
     if (s.IsNotFound()) return false;
@@ -208,15 +201,8 @@ class RocksDbBackend final : public Backend {
                                                 std::optional<absl::string_view> upper) override {
     if (interval_ == 0) return std::make_unique<RocksDbIterator>(db_.get(), default_cf_, lower, upper, path_);
     if (!segments_.contains(segment)) return std::make_unique<EmptyIterator>();
-    std::string from(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
-    from.append(lower.data(), lower.size());
-    std::string to;
-    if (upper.has_value()) {
-      to.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
-      to.append(upper->data(), upper->size());
-    } else {
-      to.assign(SegmentPrefix::After(segment).bytes, kSegmentPrefixSize);
-    }
+    std::string from, to;
+    EncodeSegmentedRange(segment, lower, upper, &from, &to);
     return std::make_unique<RocksDbIterator>(db_.get(), default_cf_, from, to, path_, kSegmentPrefixSize);
   }
 
@@ -301,8 +287,7 @@ class RocksDbBackend final : public Backend {
     for (const BackendWrite& w : sorted) {
       rocksdb::Slice key = ToSlice(w.key);
       if (interval_ > 0) {  // the same prefix on every key keeps them sorted
-        key_.assign(SegmentPrefix(segment).bytes, kSegmentPrefixSize);
-        key_.append(w.key.data(), w.key.size());
+        EncodeSegmentedCacheKey(segment, w.key, &key_);
         key = key_;
       }
       rocksdb::Status s = w.value.has_value() ? writer.Put(key, ToSlice(*w.value)) : writer.Delete(key);
@@ -334,6 +319,7 @@ class RocksDbBackend final : public Backend {
     const rocksdb::Slice end = ToSlice(kSegmentsEnd);
     ro.iterate_upper_bound = &end;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, default_cf_));
+    std::string after;
     for (it->SeekToFirst(); it->Valid();) {
       if (it->key().size() < kSegmentPrefixSize) {
         return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of ", it->key().size(),
@@ -342,7 +328,8 @@ class RocksDbBackend final : public Backend {
       const int64_t id = LoadBigEndian64(it->key().data());
       if (id < 0) return absl::DataLossError(absl::StrCat("rocksdb ", path_, ": a key of negative segment ", id));
       segments_.insert(id);
-      it->Seek(SegmentPrefix::After(id).slice());
+      EncodeSegmentEnd(id, &after);
+      it->Seek(after);
     }
     return FromRocksDb(it->status(), path_);
   }
@@ -414,7 +401,7 @@ class RocksDbBackend final : public Backend {
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   absl::btree_set<int64_t> segments_;                    // the segments that hold (or were given) keys
   rocksdb::WriteBatch batch_;                            // reused by Write
-  std::string key_;                                      // reused: a prefixed key
+  std::string key_;                                      // reused: a prefixed key (the cache's key format)
   uint64_t ingest_files_ = 0;
 };
 

@@ -274,12 +274,7 @@ std::unique_ptr<KeyValueIterator> StoreCore::Range(int64_t time_from, int64_t ti
       cursor = std::make_unique<NamedCache::Cursor>(cache_.get(), lower, upper_view, 0);
     } else if (cache_ != nullptr) {
       std::string cache_lower, cache_upper;
-      EncodeSegmentedCacheKey(segment, lower, &cache_lower);
-      if (upper.has_value()) {
-        EncodeSegmentedCacheKey(segment, *upper, &cache_upper);
-      } else {
-        EncodeSegmentedCacheKey(segment + 1, "", &cache_upper);
-      }
+      EncodeSegmentedRange(segment, lower, upper, &cache_lower, &cache_upper);
       cursor = std::make_unique<NamedCache::Cursor>(cache_.get(), cache_lower, cache_upper, kSegmentPrefixSize);
     }
     return std::unique_ptr<KeyValueIterator>(std::make_unique<MergedIterator>(std::move(store), std::move(cursor)));

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/base/internal/endian.h"
@@ -87,11 +88,27 @@ inline int64_t SessionKeyStart(absl::string_view store_key) {
 inline int64_t SegmentId(int64_t time, int64_t segment_interval) {
   return time < 0 ? -1 : time / segment_interval;
 }
-// Replaces *out with the cache key of `store_key` in `segment`.
+// Replaces *out with the cache key of `store_key` in `segment`; also the key a persistent segmented store
+// keeps in RocksDB (rocksdb_backend.cc).
 inline void EncodeSegmentedCacheKey(int64_t segment, absl::string_view store_key, std::string* out) {
   out->clear();
   AppendBigEndian64(segment, out);
   out->append(store_key.data(), store_key.size());
+}
+// Replaces *out with the first key after all of segment's keys (computed unsigned: after the largest id
+// comes 0x80..., past every id).
+inline void EncodeSegmentEnd(int64_t segment, std::string* out) {
+  EncodeSegmentedCacheKey(static_cast<int64_t>(static_cast<uint64_t>(segment) + 1), "", out);
+}
+// The range [*from, *to) of segment's keys in [lower, upper) (upper nullopt: to the segment's end).
+inline void EncodeSegmentedRange(int64_t segment, absl::string_view lower, std::optional<absl::string_view> upper,
+                                 std::string* from, std::string* to) {
+  EncodeSegmentedCacheKey(segment, lower, from);
+  if (upper.has_value()) {
+    EncodeSegmentedCacheKey(segment, *upper, to);
+  } else {
+    EncodeSegmentEnd(segment, to);
+  }
 }
 
 }  // namespace eddy::state_internal
